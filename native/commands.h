@@ -1,0 +1,13 @@
+// The subcommands of the pix2pix program. Each takes the arguments after its name and returns the
+// process exit code; errors are printed as one line "pix2pix <cmd>: <reason>".
+#pragma once
+#include <string>
+#include <vector>
+
+namespace p2p {
+
+using Args = std::vector<std::string>;
+
+int cmd_info(const Args& args);
+
+}  // namespace p2p

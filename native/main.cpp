@@ -1,0 +1,37 @@
+// The pix2pix program: dispatches to the subcommands in native/cmd_*.cpp.
+#include <ATen/Parallel.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "native/commands.h"
+
+namespace {
+struct Command {
+  const char* name;
+  int (*run)(const p2p::Args&);
+  const char* help;
+};
+const Command kCommands[] = {
+    {"info", p2p::cmd_info, "parameters, MACs and valid input sizes of a network"},
+};
+
+void usage(FILE* out) {
+  std::fprintf(out, "usage: pix2pix <command> [options]   (pix2pix <command> --help for its options)\n\ncommands:\n");
+  for (const Command& c : kCommands) std::fprintf(out, "  %-10s %s\n", c.name, c.help);
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+    usage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  if (unsigned n = std::thread::hardware_concurrency()) at::set_num_threads(int(n));
+  for (const Command& c : kCommands)
+    if (!std::strcmp(argv[1], c.name)) return c.run(p2p::Args(argv + 2, argv + argc));
+  std::fprintf(stderr, "pix2pix: unknown command '%s' (pix2pix --help lists them)\n", argv[1]);
+  return 2;
+}

@@ -1,0 +1,26 @@
+# native/: LibTorch translation of the graph, trainers, importers, and the pix2pix program.
+find_package(Torch REQUIRED)
+find_package(Protobuf REQUIRED)
+find_package(ONNX REQUIRED)
+
+file(GLOB P2P_NATIVE_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/native/*.cpp)
+list(FILTER P2P_NATIVE_SOURCES EXCLUDE REGEX ".*/main\\.cpp$")
+add_library(p2p_native STATIC ${P2P_NATIVE_SOURCES})
+target_link_libraries(p2p_native PUBLIC p2p_shared ${TORCH_LIBRARIES})
+target_compile_options(p2p_native PRIVATE -Wall -Wextra)
+
+set(CMAKE_RUNTIME_OUTPUT_DIRECTORY_NATIVE ${CMAKE_SOURCE_DIR}/build/bin)
+add_executable(pix2pix ${CMAKE_SOURCE_DIR}/native/main.cpp)
+target_link_libraries(pix2pix p2p_native)
+set_target_properties(pix2pix PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_SOURCE_DIR}/build/bin)
+
+if(P2P_TESTS)
+  file(GLOB P2P_NATIVE_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/native/*.cpp)
+  if(P2P_NATIVE_TESTS)
+    add_executable(native_tests ${P2P_NATIVE_TESTS})
+    target_link_libraries(native_tests p2p_native onnx GTest::gtest_main)
+    target_compile_definitions(native_tests PRIVATE P2P_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
+                               P2P_BIN="${CMAKE_SOURCE_DIR}/build/bin/pix2pix")
+    gtest_discover_tests(native_tests DISCOVERY_TIMEOUT 120)
+  endif()
+endif()

@@ -1,0 +1,60 @@
+// Images for shared/: decode/encode from memory (stb), resize, [-1,1] tensors, A|B split and join,
+// and the edge extractor that turns a photo into a line drawing (dataset tools and the browser).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "status.h"
+#include "tensor.h"
+
+namespace p2p {
+
+// 8-bit interleaved pixels, row-major, channels 1 (gray), 3 (RGB) or 4 (RGBA).
+struct Image {
+  int width = 0, height = 0, channels = 0;
+  std::vector<uint8_t> pixels;
+  Image() = default;
+  Image(int w, int h, int c, uint8_t fill = 0) : width(w), height(h), channels(c), pixels(size_t(w) * h * c, fill) {}
+  uint8_t* at(int x, int y) { return &pixels[(size_t(y) * width + x) * channels]; }
+  const uint8_t* at(int x, int y) const { return &pixels[(size_t(y) * width + x) * channels]; }
+};
+
+// desired_channels 0 keeps the file's own (gray+alpha becomes RGBA); 1 or 3 converts.
+Result<Image> decode_image(const uint8_t* data, size_t size, int desired_channels = 0);
+Result<Image> load_image(const std::string& path, int desired_channels = 0);  // errors name the file
+std::vector<uint8_t> encode_png(const Image& img);
+Status save_png(const std::string& path, const Image& img);  // written to a temporary file, then renamed
+Status save_jpg(const std::string& path, const Image& img, int quality = 90);
+
+Image to_channels(const Image& img, int channels);  // gray <-> RGB (ITU-R 601-2 luma, as PIL's "L"), drops alpha
+Image resize_bicubic(const Image& img, int width, int height);  // as PIL's Image.BICUBIC, antialiased when shrinking
+Image resize_nearest(const Image& img, int width, int height);
+Image crop(const Image& img, int x, int y, int width, int height);
+Image flip_horizontal(const Image& img);
+
+// A|B pairs: A is the left half. split_ab fails on an odd width.
+Result<std::pair<Image, Image>> split_ab(const Image& ab);
+Result<Image> join_ab(const Image& a, const Image& b);  // fails unless heights and channels agree
+
+// Tensors: [1, C, H, W] float; pixel v maps to lo + (hi - lo) * v / 255 ([-1, 1] for pix2pix, [0, 255] for style nets).
+Tensor image_to_tensor(const Image& img, float lo = -1.0f, float hi = 1.0f);
+// The inverse, clamped; values are truncated as the reference's tensor2im does ((x+1)/2*255 then uint8).
+// C must be 1 or 3; batch index picks the image.
+Image tensor_to_image(const Tensor& t, float lo = -1.0f, float hi = 1.0f, int batch = 0);
+
+// Reflect-pads H and W up to multiples of `multiple` (pad at bottom/right), and crops back.
+Tensor pad_reflect_to_multiple(const Tensor& t, int64_t multiple);
+Tensor crop_tensor(const Tensor& t, int64_t height, int64_t width);
+
+// Photo -> line drawing: black lines on white, 1 channel, same size. Deterministic.
+struct EdgeOptions {
+  float sigma = 1.4f;        // Gaussian smoothing before gradients
+  float low = 0.10f;         // hysteresis thresholds as quantiles-based fractions of the gradient scale
+  float high = 0.25f;
+  int thickness = 1;         // line width in pixels (1: thin lines)
+  int min_length = 8;        // connected edge pieces shorter than this (pixels) are dropped
+};
+Image extract_edges(const Image& photo, const EdgeOptions& opt = {});
+
+}  // namespace p2p
