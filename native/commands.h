@@ -9,5 +9,12 @@ namespace p2p {
 using Args = std::vector<std::string>;
 
 int cmd_info(const Args& args);
+int cmd_import(const Args& args);
+int cmd_run(const Args& args);
+int cmd_export(const Args& args);
+int cmd_combine(const Args& args);
+int cmd_edges(const Args& args);
+int cmd_train(const Args& args);
+int cmd_test(const Args& args);
 
 }  // namespace p2p

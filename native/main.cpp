@@ -16,6 +16,13 @@ struct Command {
 };
 const Command kCommands[] = {
     {"info", p2p::cmd_info, "parameters, MACs and valid input sizes of a network"},
+    {"import", p2p::cmd_import, "a reference PyTorch checkpoint (.pth) as .safetensors for run, export and train"},
+    {"run", p2p::cmd_run, "one forward pass of a model on an image or a .npy tensor"},
+    {"export", p2p::cmd_export, "a model as ONNX and/or a web bundle (model.json + weights.safetensors)"},
+    {"combine", p2p::cmd_combine, "pair fold_A/<split>/x with fold_B/<split>/x into A|B images (combine_A_and_B)"},
+    {"edges", p2p::cmd_edges, "a folder of photos into an edges->photo dataset (train/val/test)"},
+    {"train", p2p::cmd_train, "train a pix2pix model on a paired dataset (runs/NAME: checkpoints, log, page)"},
+    {"test", p2p::cmd_test, "a trained model on a dataset phase: results page and metrics (L1, PSNR, SSIM, Lab)"},
 };
 
 void usage(FILE* out) {

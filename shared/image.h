@@ -20,16 +20,22 @@ struct Image {
   const uint8_t* at(int x, int y) const { return &pixels[(size_t(y) * width + x) * channels]; }
 };
 
-// desired_channels 0 keeps the file's own (gray+alpha becomes RGBA); 1 or 3 converts.
+// PNG or JPEG (other formats, corrupt data and sides over 16384 pixels are errors, never crashes).
+// desired_channels 0 keeps the file's own (gray+alpha becomes RGBA); 1, 3 or 4 converts as to_channels.
 Result<Image> decode_image(const uint8_t* data, size_t size, int desired_channels = 0);
 Result<Image> load_image(const std::string& path, int desired_channels = 0);  // errors name the file
 std::vector<uint8_t> encode_png(const Image& img);
 Status save_png(const std::string& path, const Image& img);  // written to a temporary file, then renamed
 Status save_jpg(const std::string& path, const Image& img, int quality = 90);
 
-Image to_channels(const Image& img, int channels);  // gray <-> RGB (ITU-R 601-2 luma, as PIL's "L"), drops alpha
-Image resize_bicubic(const Image& img, int width, int height);  // as PIL's Image.BICUBIC, antialiased when shrinking
+// gray <-> RGB (ITU-R 601-2 luma, rounded exactly as PIL's "L"), drops alpha; 4 adds an opaque alpha.
+// Channel counts other than 1, 3, 4 give an empty Image.
+Image to_channels(const Image& img, int channels);
+// Pixel-exact with PIL's Image.BICUBIC (antialiased when shrinking) and Image.NEAREST. Alpha is resampled
+// as an ordinary channel (PIL premultiplies RGBA first).
+Image resize_bicubic(const Image& img, int width, int height);
 Image resize_nearest(const Image& img, int width, int height);
+// As PIL's crop: always width x height; the parts outside the image are zero.
 Image crop(const Image& img, int x, int y, int width, int height);
 Image flip_horizontal(const Image& img);
 
@@ -40,17 +46,21 @@ Result<Image> join_ab(const Image& a, const Image& b);  // fails unless heights 
 // Tensors: [1, C, H, W] float; pixel v maps to lo + (hi - lo) * v / 255 ([-1, 1] for pix2pix, [0, 255] for style nets).
 Tensor image_to_tensor(const Image& img, float lo = -1.0f, float hi = 1.0f);
 // The inverse, clamped; values are truncated as the reference's tensor2im does ((x+1)/2*255 then uint8).
-// C must be 1 or 3; batch index picks the image.
+// Shape [N, C, H, W] or [C, H, W]; C must be 1 or 3; batch index picks the image. Empty Image otherwise.
 Image tensor_to_image(const Tensor& t, float lo = -1.0f, float hi = 1.0f, int batch = 0);
 
-// Reflect-pads H and W up to multiples of `multiple` (pad at bottom/right), and crops back.
+// Reflect-pads the last two dims (H, W) up to multiples of `multiple` (pad at bottom/right), as numpy's
+// 'reflect' (edge not repeated), folding again where the pad exceeds the size. crop_tensor keeps the
+// top-left height x width (clamped to the size), undoing the pad.
 Tensor pad_reflect_to_multiple(const Tensor& t, int64_t multiple);
 Tensor crop_tensor(const Tensor& t, int64_t height, int64_t width);
 
-// Photo -> line drawing: black lines on white, 1 channel, same size. Deterministic.
+// Photo -> line drawing: black lines on white, 1 channel, same size. Deterministic, single-threaded.
+// Canny on the strongest colour channel; the gradient scale is the 98th percentile of the magnitudes
+// that survive non-maximum suppression, so the drawing does not depend on the photo's contrast.
 struct EdgeOptions {
   float sigma = 1.4f;        // Gaussian smoothing before gradients
-  float low = 0.10f;         // hysteresis thresholds as quantiles-based fractions of the gradient scale
+  float low = 0.10f;         // hysteresis thresholds, as fractions of the gradient scale
   float high = 0.25f;
   int thickness = 1;         // line width in pixels (1: thin lines)
   int min_length = 8;        // connected edge pieces shorter than this (pixels) are dropped

@@ -1,0 +1,391 @@
+// pix2pix train: the reference training loop (D step, then G step, per batch; the schedule's rate set at each
+// epoch's start) with checkpoints, log.jsonl, the training page, a progress display, exact resume and Ctrl-C.
+#include <torch/cuda.h>
+#include <torch/torch.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <set>
+
+#include "native/commands.h"
+#include "native/dataset.h"
+#include "native/device_select.h"
+#include "native/model_file.h"
+#include "native/pix2pix_model.h"
+#include "native/results_page.h"
+#include "native/train_checkpoint.h"
+#include "native/train_options.h"
+#include "native/train_report.h"
+#include "shared/file_io.h"
+
+namespace p2p {
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+extern "C" void on_sigint(int) {
+  g_interrupted = true;
+  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the program at once
+}
+
+uint64_t splitmix64(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+// The seed of step `step`'s random draws (dropout, wgangp's mixing): a function of (seed, step) alone, so a
+// resumed run draws what the uninterrupted one drew.
+uint64_t step_seed(int64_t seed, int64_t step) { return splitmix64(splitmix64(uint64_t(seed)) ^ uint64_t(step)) >> 1; }
+
+// Parses, merging the run's options.json when resuming: stored values stand unless given again.
+Result<TrainOptions> parse_options(const Args& args, bool& help, bool& epoch_count_given) {
+  using R = Result<TrainOptions>;
+  auto parse_onto = [&](TrainOptions& t) -> Status {
+    Options o("train", "Train a pix2pix model (the reference's options and defaults; Lua-style variables such as "
+                       "DATA_ROOT=... name=... which_direction=BtoA work too).");
+    add_train_options(o, t);
+    if (Status st = o.parse_env(); !st.ok()) return st;
+    if (Status st = o.parse(args); !st.ok()) return st;
+    apply_lua_gpu_env(t, o.given("gpu_ids"));
+    epoch_count_given = o.given("epoch_count");
+    if (o.help_requested()) std::printf("%s", o.help().c_str()), help = true;
+    return Status::Ok();
+  };
+  R r;
+  if (Status st = parse_onto(r.value); !st.ok() || help) return st.ok() ? r : R::Fail(st.error);
+  const std::string stored = r.value.run_dir() + "/options.json";
+  if (r.value.continue_train && file_exists(stored)) {
+    Result<std::vector<uint8_t>> text = read_file(stored);
+    if (!text.ok()) return R::Fail(text.error);
+    Result<Json> j = parse_json(std::string_view(reinterpret_cast<const char*>(text.value.data()), text.value.size()));
+    if (!j.ok()) return R::Fail(stored + ": " + j.error);
+    TrainOptions merged;
+    if (Status st = from_json(j.value, merged); !st.ok()) return R::Fail(stored + ": " + st.error);
+    if (Status st = parse_onto(merged); !st.ok()) return R::Fail(st.error);
+    r.value = merged;
+  }
+  if (Status st = validate(r.value); !st.ok()) return R::Fail(st.error);
+  return r;
+}
+
+bool has_checkpoints(const std::string& dir) {
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator(dir, ec); !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+    if (it->path().extension() == ".safetensors") return true;
+  return false;
+}
+
+// log.jsonl without the records past `total_iters` (written by a run after the checkpoint it resumes from).
+Status trim_log(const std::string& path, int64_t total_iters) {
+  if (!file_exists(path)) return Status::Ok();
+  Result<std::vector<uint8_t>> text = read_file(path);
+  if (!text.ok()) return Status::Fail(text.error);
+  std::string in(text.value.begin(), text.value.end()), out;
+  size_t pos = 0;
+  while (pos < in.size()) {
+    size_t end = in.find('\n', pos);
+    if (end == std::string::npos) break;  // a line being written when the run stopped
+    std::string_view line(in.data() + pos, end - pos);
+    Result<Json> j = parse_json(line);
+    if (j.ok() && j.value.is_object() && j.value.get_int("total_iters", -1) <= total_iters) out.append(line) += '\n';
+    pos = end + 1;
+  }
+  return write_file_atomic(path, out);
+}
+
+struct DeviceBatch {
+  Batch host;
+  torch::Tensor A, B;
+  double seconds = 0;  // waiting for the loader and copying
+};
+
+class Trainer {
+ public:
+  Trainer(TrainOptions t, torch::Device device, const Dataset& data, Pix2PixModel& model, LrSchedule schedule)
+      : t_(std::move(t)), device_(device), data_(data), model_(model), schedule_(schedule),
+        run_dir_(t_.run_dir()), ckpt_dir_(run_dir_ + "/checkpoints"),
+        reporter_(run_dir_ + "/log.jsonl", t_.use_GAN, t_.use_L1) {
+    options_json_ = to_json(t_).dump(2);
+  }
+
+  // Trains from `pos` (a fresh epoch when !pos.epoch_done and epoch_batches == 0) to the last epoch.
+  int run(TrainProgress pos);
+
+ private:
+  Result<DeviceBatch> fetch(Loader& loader);
+  Status check_size(const torch::Tensor& A);
+  Status save(const std::string& label, const TrainProgress& pos);
+  Status display(const DeviceBatch& b, const TrainProgress& pos, bool running);
+  int stop(const std::string& why, int code, const TrainProgress& pos, bool saved);
+
+  TrainOptions t_;
+  torch::Device device_;
+  const Dataset& data_;
+  Pix2PixModel& model_;
+  LrSchedule schedule_;
+  std::string run_dir_, ckpt_dir_, options_json_;
+  TrainReporter reporter_;
+  std::set<std::pair<int64_t, int64_t>> sizes_ok_;
+};
+
+Result<DeviceBatch> Trainer::fetch(Loader& loader) {
+  using R = Result<DeviceBatch>;
+  auto t0 = std::chrono::steady_clock::now();
+  R r;
+  r.value.host = loader.next();
+  Batch& b = r.value.host;
+  if (!b.error.empty()) return R::Fail(b.error);
+  auto upload = [&](const Tensor& x) {
+    if (!device_.is_cuda()) return to_torch(x);
+    // Pinned staging, so the copy runs asynchronously while the previous step computes.
+    torch::Tensor pinned = torch::empty(x.shape, torch::TensorOptions().dtype(torch::kFloat).pinned_memory(true));
+    std::memcpy(pinned.data_ptr<float>(), x.data.data(), x.data.size() * sizeof(float));
+    return pinned.to(device_, torch::kFloat, /*non_blocking=*/true);
+  };
+  r.value.A = upload(b.a);
+  r.value.B = upload(b.b);
+  r.value.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+Status Trainer::check_size(const torch::Tensor& A) {
+  std::pair<int64_t, int64_t> hw{A.size(2), A.size(3)};
+  if (sizes_ok_.count(hw)) return Status::Ok();
+  for (const GraphModule* net : {&model_.G, &model_.D}) {
+    if (!*net) continue;
+    Result<ShapeInfo> s = infer_shapes((*net)->graph(), hw.first, hw.second);
+    if (!s.ok())
+      return Status::Fail("images of " + std::to_string(hw.second) + "x" + std::to_string(hw.first) + " (after --preprocess " +
+                          t_.preprocess + ") do not fit " + (net == &model_.G ? model_.g_spec : model_.d_spec).describe() +
+                          ": " + s.error + " (choose --crop_size / --load_size / --preprocess to suit the network)");
+  }
+  sizes_ok_.insert(hw);
+  return Status::Ok();
+}
+
+Status Trainer::save(const std::string& label, const TrainProgress& pos) {
+  std::map<std::string, std::string> meta = {{"source", "pix2pix train"},
+                                             {"run", t_.name},
+                                             {"dataset", base_name(t_.dataroot)},
+                                             {"direction", t_.direction},
+                                             {"crop_size", std::to_string(t_.crop_size)},
+                                             {"epochs", std::to_string(pos.epoch_done ? pos.epoch : pos.epoch - 1)}};
+  return save_checkpoint(ckpt_dir_, label, model_, schedule_, pos, meta, options_json_);
+}
+
+Status Trainer::display(const DeviceBatch& b, const TrainProgress& pos, bool running) {
+  if (b.A.defined()) {
+    // The training page's sample: the test protocol's forward (image statistics, seeded dropout noise), which
+    // leaves the running statistics and torch's random stream untouched.
+    RunMode mode = RunMode::eval(NormMode::BatchStats);
+    mode.dropout_noise = true;
+    model_.G->set_mode(mode);
+    torch::Tensor fake = model_.generate(b.A.narrow(0, 0, 1));
+    model_.G->train();
+    Status st = save_epoch_images(run_dir_, pos.epoch, tensor_to_image(b.host.a), tensor_to_image(from_torch(fake)),
+                                  tensor_to_image(b.host.b));
+    if (!st.ok()) return st;
+  }
+  TrainingPageInfo info;
+  info.name = t_.name;
+  info.running = running;
+  const int64_t last = int64_t(t_.n_epochs) + t_.n_epochs_decay;
+  info.details = {{"dataset", t_.dataroot + " (" + std::to_string(data_.size()) + " pairs, " + t_.phase + ", " + t_.direction + ")"},
+                  {"generator", model_.g_spec.describe()},
+                  {"discriminator", model_.D ? model_.d_spec.describe() : "none (L1 only)"},
+                  {"epoch", std::to_string(pos.epoch) + " of " + std::to_string(last) + (pos.epoch_done ? " (done)" : "")},
+                  {"images seen", std::to_string(pos.total_iters)},
+                  {"learning rate", json_number(model_.lr())},
+                  {"speed", reporter_.images_per_second() > 0
+                                ? json_number(std::round(reporter_.images_per_second() * 10) / 10) + " images/s" : "-"},
+                  {"device", device_.str() + (t_.bf16 && device_.is_cuda() ? " (bf16)" : "")}};
+  return write_training_page(run_dir_, info);
+}
+
+int Trainer::stop(const std::string& why, int code, const TrainProgress& pos, bool saved) {
+  if (!saved)
+    if (Status st = save("latest", pos); !st.ok()) return fail("train", st.error);
+  display(DeviceBatch{}, pos, false);
+  reporter_.say(why + ": saved " + ckpt_dir_ + "/latest_* at epoch " + std::to_string(pos.epoch) + ", " +
+      std::to_string(pos.total_iters) + " images (resume with --continue_train)");
+  return code;
+}
+
+int Trainer::run(TrainProgress pos) {
+  const int last = t_.n_epochs + t_.n_epochs_decay;
+  if (pos.epoch_done) {
+    pos.epoch++;
+    pos.epoch_iter = pos.epoch_batches = 0, pos.epoch_done = false, pos.epoch_l1_sum = 0, pos.epoch_l1_count = 0;
+  }
+  if (pos.epoch > last) {
+    reporter_.say("the run is complete (" + std::to_string(last) + " epochs); raise --n_epochs / --n_epochs_decay to train on");
+    return 0;
+  }
+  LoaderOptions lo;
+  lo.batch_size = t_.batch_size;
+  lo.threads = t_.num_threads;
+  lo.shuffle = !t_.serial_batches;
+  lo.first_epoch = pos.epoch;
+  Loader loader(data_, lo);
+  const size_t per_epoch = loader.batches_per_epoch();
+  for (int64_t i = 0; i < pos.epoch_batches; i++)  // a mid-epoch resume: the batches already trained on
+    if (Batch b = loader.next(); !b.error.empty()) return fail("train", b.error, 2);
+  reporter_.start(last, loader.items_per_epoch(), per_epoch,
+                  int64_t(last - pos.epoch + 1) * int64_t(loader.items_per_epoch()) - pos.epoch_iter);
+
+  g_interrupted = false;
+  std::signal(SIGINT, on_sigint);
+  struct RestoreSignal {
+    ~RestoreSignal() { std::signal(SIGINT, SIG_DFL); }
+  } restore;
+
+  Result<DeviceBatch> next = fetch(loader);
+  if (!next.ok()) return fail("train", next.error, 2);
+  model_.set_lr(schedule_.lr(int(pos.epoch)));
+  reporter_.say("epoch " + std::to_string(pos.epoch) + "/" + std::to_string(last) + (pos.epoch_batches ? " from batch " + std::to_string(pos.epoch_batches) : "") +
+      ": " + std::to_string(data_.size()) + " pairs, " + std::to_string(per_epoch) + " batches, lr " + json_number(model_.lr()) +
+      ", " + device_.str());
+  for (;;) {
+    DeviceBatch cur = std::move(next.value);
+    const bool epoch_end = size_t(pos.epoch_batches + 1) == per_epoch;
+    const bool run_end = epoch_end && pos.epoch == last;
+    if (Status st = check_size(cur.A); !st.ok()) return fail("train", st.error, 2);
+    if (!run_end) {
+      next = fetch(loader);  // the next batch's upload overlaps this step
+      if (!next.ok()) return fail("train", next.error, 2);
+    }
+
+    const int64_t n = cur.A.size(0);
+    torch::manual_seed(step_seed(t_.seed, pos.steps));
+    auto t0 = std::chrono::steady_clock::now();
+    Losses l;
+    try {
+      l = model_.optimize(cur.A, cur.B);
+    } catch (const std::exception& e) {
+      return fail("train", one_line(e));
+    }
+    const double step_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const int64_t before = pos.total_iters;
+    pos.epoch_iter += n, pos.epoch_batches++, pos.total_iters += n, pos.steps++;
+    pos.epoch_l1_sum += t_.use_L1 ? l.G_L1 : l.G_GAN, pos.epoch_l1_count++;  // the plateau policy watches G_L1
+    reporter_.step(l, cur.seconds, step_s, n);
+    auto crossed = [&](int freq) { return before / freq != pos.total_iters / freq; };
+
+    reporter_.report(pos, model_.lr(), crossed(t_.print_freq) || epoch_end);
+    if (crossed(t_.display_freq) && !epoch_end)
+      if (Status st = display(cur, pos, true); !st.ok()) return fail("train", st.error);
+    if (crossed(t_.save_latest_freq) && !epoch_end)
+      if (Status st = save(t_.save_by_iter ? "iter_" + std::to_string(pos.total_iters) : "latest", pos); !st.ok())
+        return fail("train", st.error);
+
+    if (epoch_end) {
+      pos.epoch_done = true;
+      if (t_.lr_policy == "plateau" && pos.epoch_l1_count) schedule_.observe(pos.epoch_l1_sum / double(pos.epoch_l1_count));
+      if (Status st = save("latest", pos); !st.ok()) return fail("train", st.error);
+      if (pos.epoch % t_.save_epoch_freq == 0 || run_end) {
+        if (Status st = save(std::to_string(pos.epoch), pos); !st.ok()) return fail("train", st.error);
+        reporter_.say("saved " + ckpt_dir_ + "/" + std::to_string(pos.epoch) + "_* (epoch " + std::to_string(pos.epoch) + ")");
+      }
+      if (Status st = display(cur, pos, !run_end); !st.ok()) return fail("train", st.error);
+      if (run_end) break;
+    }
+    if (g_interrupted) return stop("interrupted", 130, pos, epoch_end);
+    if (t_.stop_after_iters && pos.total_iters >= t_.stop_after_iters)
+      return stop("stopped after --stop_after_iters", 0, pos, epoch_end);
+    if (epoch_end) {
+      pos.epoch++;
+      pos.epoch_iter = pos.epoch_batches = 0, pos.epoch_done = false, pos.epoch_l1_sum = 0, pos.epoch_l1_count = 0;
+      model_.set_lr(schedule_.lr(int(pos.epoch)));
+    }
+  }
+  reporter_.end_bar();
+  reporter_.say("done: " + std::to_string(last) + " epochs, " + std::to_string(pos.total_iters) + " images; " + run_dir_ + "/index.html");
+  return 0;
+}
+
+}  // namespace
+
+int cmd_train(const Args& args) {
+  bool help = false, epoch_count_given = false;
+  Result<TrainOptions> parsed = parse_options(args, help, epoch_count_given);
+  if (!parsed.ok()) return fail("train", parsed.error, 2);
+  if (help) return 0;
+  TrainOptions t = parsed.value;
+
+  std::string note;
+  torch::Device device(torch::kCPU);
+  if (Status st = select_device(t.gpu_ids, device, note); !st.ok()) return fail("train", st.error, 2);
+  if (t.seed < 0) t.seed = int(std::random_device{}() & 0x7fffffff);
+
+  ModelSpec g = generator_spec(t), d = discriminator_spec(t);
+  if (Result<Graph> b = build(g); !b.ok()) return fail("train", "--netG: " + b.error, 2);
+  if (t.use_GAN)
+    if (Result<Graph> b = build(d); !b.ok()) return fail("train", "--netD: " + b.error, 2);
+
+  DatasetOptions dopt;
+  dopt.dataroot = t.dataroot, dopt.phase = t.phase, dopt.layout = t.layout, dopt.direction = t.direction;
+  dopt.input_nc = t.input_nc, dopt.output_nc = t.output_nc, dopt.preprocess = t.preprocess;
+  dopt.load_size = t.load_size, dopt.crop_size = t.crop_size, dopt.flip = t.flip;
+  dopt.max_dataset_size = size_t(t.max_dataset_size), dopt.seed = uint64_t(t.seed);
+  Result<Dataset> data = Dataset::open(dopt);
+  if (!data.ok()) return fail("train", data.error, 2);
+
+  const std::string run_dir = t.run_dir(), ckpt_dir = run_dir + "/checkpoints";
+  if (!t.continue_train && has_checkpoints(ckpt_dir))
+    return fail("train", ckpt_dir + " holds checkpoints already: --continue_train resumes that run, another --name starts a new one", 2);
+
+  try {
+    ObjectiveOptions obj;
+    obj.gan_mode = t.gan_mode, obj.lambda_L1 = t.lambda_L1, obj.use_GAN = t.use_GAN, obj.use_L1 = t.use_L1;
+    obj.condition_GAN = t.condition_GAN, obj.lr = t.lr, obj.beta1 = t.beta1;
+    Pix2PixModel model(g, d, obj, device);
+    model.set_bf16(t.bf16 && device.is_cuda());
+    LrSchedule schedule;
+    schedule.policy = t.lr_policy, schedule.base_lr = t.lr_exact(), schedule.n_epochs = t.n_epochs;
+    schedule.n_epochs_decay = t.n_epochs_decay, schedule.epoch_count = t.epoch_count, schedule.lr_decay_iters = t.lr_decay_iters;
+
+    TrainProgress pos;
+    pos.epoch = t.epoch_count;
+    if (t.continue_train) {
+      Result<TrainProgress> loaded = load_checkpoint(ckpt_dir, t.epoch, model, schedule);
+      if (!loaded.ok()) return fail("train", loaded.error, 2);
+      pos = loaded.value;
+      if (epoch_count_given) {
+        // As the reference: epoch K starts afresh from the loaded weights.
+        pos.epoch = t.epoch_count, pos.epoch_iter = pos.epoch_batches = 0, pos.epoch_done = false;
+        pos.epoch_l1_sum = 0, pos.epoch_l1_count = 0;
+      }
+    } else {
+      torch::manual_seed(uint64_t(t.seed));
+      if (Status st = init_network(model.G, t.init_type, t.init_gain); !st.ok()) return fail("train", st.error, 2);
+      if (model.D)
+        if (Status st = init_network(model.D, t.init_type, t.init_gain); !st.ok()) return fail("train", st.error, 2);
+    }
+
+    // Everything checked: now the run's files.
+    if (Status st = make_dirs(ckpt_dir); !st.ok()) return fail("train", st.error);
+    if (Status st = write_file_atomic(run_dir + "/options.json", to_json(t).dump(2) + "\n"); !st.ok()) return fail("train", st.error);
+    Status log = t.continue_train ? trim_log(run_dir + "/log.jsonl", pos.total_iters)
+                                  : write_file_atomic(run_dir + "/log.jsonl", std::string());
+    if (!log.ok()) return fail("train", log.error);
+    if (!note.empty()) std::printf("%s\n", note.c_str());
+    if (t.bf16 && !device.is_cuda()) std::printf("--bf16 applies on CUDA only: training in float32\n");
+    std::printf("run %s: G %s (%lld parameters), D %s, seed %d\n", run_dir.c_str(), g.describe().c_str(),
+                (long long)count_parameters(model.G->graph()), model.D ? d.describe().c_str() : "none", t.seed);
+    Trainer trainer(t, device, data.value, model, schedule);
+    return trainer.run(pos);
+  } catch (const std::exception& e) {
+    return fail("train", one_line(e));
+  }
+}
+
+}  // namespace p2p

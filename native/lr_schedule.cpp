@@ -1,0 +1,31 @@
+#include "native/lr_schedule.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace p2p {
+
+double LrSchedule::lr(int epoch) const {
+  // The reference steps its scheduler at the start of every epoch: counter 1 in the first one it runs.
+  int counter = epoch - epoch_count + 1;
+  if (policy == "linear") {
+    double f = 1.0 - std::max(0, counter + epoch_count - n_epochs) / double(n_epochs_decay + 1);
+    return base_lr * f;
+  }
+  if (policy == "step") return base_lr * std::pow(0.1, counter / std::max(1, lr_decay_iters));
+  if (policy == "cosine") return base_lr * 0.5 * (1.0 + std::cos(M_PI * std::min(counter, n_epochs) / n_epochs));
+  return base_lr * plateau_factor;  // plateau
+}
+
+void LrSchedule::observe(double metric) {
+  if (policy != "plateau") return;
+  if (metric < plateau_best * (1.0 - 0.01)) {
+    plateau_best = metric;
+    plateau_bad = 0;
+  } else if (++plateau_bad > 5) {
+    plateau_factor *= 0.2;
+    plateau_bad = 0;
+  }
+}
+
+}  // namespace p2p

@@ -1,0 +1,23 @@
+// Learning-rate policies of the reference pix2pix: linear (constant for n_epochs, then linear decay to zero
+// over n_epochs_decay), step (x0.1 every lr_decay_iters epochs), plateau (x0.2 when the epoch's mean L1 stops
+// improving by 1% for 5 epochs), cosine (to zero over n_epochs).
+#pragma once
+#include <string>
+
+namespace p2p {
+
+struct LrSchedule {
+  std::string policy = "linear";
+  double base_lr = 0.0002;
+  int n_epochs = 100, n_epochs_decay = 100, epoch_count = 1, lr_decay_iters = 50;
+  // plateau state, carried in checkpoints
+  double plateau_best = 1e300, plateau_factor = 1.0;
+  int plateau_bad = 0;
+
+  // The rate for training epoch `epoch` (epoch_count, epoch_count + 1, ...).
+  double lr(int epoch) const;
+  // plateau: records the finished epoch's metric.
+  void observe(double metric);
+};
+
+}  // namespace p2p

@@ -1,0 +1,80 @@
+#include "native/model_file.h"
+
+#include <c10/util/Exception.h>
+
+#include "shared/safetensors.h"
+#include "shared/torch_checkpoint.h"
+
+namespace p2p {
+
+Result<ModelFile> load_model_file(const std::string& path) {
+  using R = Result<ModelFile>;
+  Result<SafetensorsFile> file = load_safetensors(path);
+  if (!file.ok()) return R::Fail(file.error);
+  ModelFile m;
+  m.metadata = std::move(file.value.metadata);
+  m.weights = std::move(file.value.weights);
+  Result<ModelSpec> spec = ModelSpec::from_metadata(m.metadata);
+  if (!spec.ok()) return R::Fail(path + ": " + spec.error + " (write it with pix2pix import or train)");
+  m.spec = spec.value;
+  m.graph = build(m.spec).value;
+  if (Status st = check_weights(m.graph, m.weights); !st.ok())
+    return R::Fail(path + ": weights do not fit " + m.spec.describe() + ": " + st.error);
+  return {std::move(m), ""};
+}
+
+namespace {
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+}  // namespace
+
+Result<Weights> import_checkpoint(const std::string& path, const ModelSpec& spec) {
+  Result<Graph> g = build(spec);
+  if (!g.ok()) return Result<Weights>::Fail(g.error);
+  Result<TorchCheckpoint> ck = load_torch_checkpoint(path);
+  if (!ck.ok()) return Result<Weights>::Fail(ck.error);
+  Weights& w = ck.value.weights;
+  for (auto it = w.begin(); it != w.end();) {
+    const std::string& k = it->first;
+    bool unused = ends_with(k, ".num_batches_tracked");
+    for (const std::string stat : {".running_mean", ".running_var"})
+      if (!unused && ends_with(k, stat)) {
+        std::string layer = k.substr(0, k.size() - stat.size());
+        for (const Node& n : g.value.nodes) unused = unused || (n.op == Op::InstanceNorm2d && !n.name.empty() && n.name == layer);
+      }
+    it = unused ? w.erase(it) : std::next(it);
+  }
+  if (Status st = check_weights(g.value, w); !st.ok())
+    return Result<Weights>::Fail(path + " does not fit the chosen architecture (" + spec.describe() + "): " + st.error);
+  return {std::move(w), ""};
+}
+
+ValueRange value_range(const ModelSpec& spec) {
+  if (spec.arch == "transformer" || spec.arch == "vgg16" || spec.arch == "vgg19") return {0.0f, 255.0f};
+  return {-1.0f, 1.0f};
+}
+
+NormMode default_norm_mode(const ModelSpec& spec) {
+  return spec.arch == "generator" && spec.norm == Norm::Batch ? NormMode::BatchStats : NormMode::Running;
+}
+
+Result<NormMode> parse_norm_mode(const std::string& s) {
+  if (s == "running") return {NormMode::Running, ""};
+  if (s == "batchstats") return {NormMode::BatchStats, ""};
+  return Result<NormMode>::Fail("unknown norm mode '" + s + "' (running, batchstats)");
+}
+
+std::string one_line(const std::exception& e) {
+  const c10::Error* ce = dynamic_cast<const c10::Error*>(&e);
+  std::string s = ce ? ce->what_without_backtrace() : e.what();
+  if (size_t nl = s.find('\n'); nl != std::string::npos) s.resize(nl);
+  return s;
+}
+
+std::string base_name(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace p2p

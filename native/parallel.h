@@ -1,0 +1,34 @@
+// A plain thread pool for the dataset tools: run fn(i) for i in [0, n) over `threads` std::threads.
+// Each index runs exactly once; fn must be safe to call concurrently for different indices.
+#pragma once
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <thread>
+#include <vector>
+
+namespace p2p {
+
+inline int default_threads() {
+  unsigned n = std::thread::hardware_concurrency();
+  return n ? int(n) : 1;
+}
+
+template <class Fn>
+void parallel_for(size_t n, int threads, Fn fn) {
+  threads = std::max(1, std::min<int>(threads, int(std::min<size_t>(n, 1024))));
+  if (threads <= 1) {
+    for (size_t i = 0; i < n; i++) fn(i);
+    return;
+  }
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < n;) fn(i);
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; t++) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+}
+
+}  // namespace p2p

@@ -1,0 +1,236 @@
+// The web model bundle: model.json written from BundleInfo, and both files read back and checked
+// (format, fields, weights digest, weights against the architecture) before anything uses them.
+#include "bundle.h"
+
+#include <cctype>
+
+#include "file_io.h"
+#include "safetensors.h"
+#include "sha256.h"
+
+namespace p2p {
+
+namespace {
+
+const char* kWeightsFile = "weights.safetensors";
+
+bool has_dropout(const Graph& g) {
+  for (const Node& n : g.nodes)
+    if (n.op == Op::Dropout) return true;
+  return false;
+}
+
+Json range(const std::string& task) {
+  Json r = Json::array();
+  r.push_back(task == "style" ? 0 : -1);
+  r.push_back(task == "style" ? 255 : 1);
+  return r;
+}
+
+// Reads the members of one model.json object, remembering the first problem as one line.
+struct Fields {
+  const Json& obj;
+  std::string where;  // "model.json" or "model.json: weights"
+  std::string error;
+
+  const Json* get(const char* key, Json::Type type, const char* type_name) {
+    const Json* v = obj.find(key);
+    if (!v) fail(std::string("missing field '") + key + "'");
+    else if (v->type() != type) fail(std::string("field '") + key + "' must be " + type_name), v = nullptr;
+    return v;
+  }
+  std::string string(const char* key) {
+    const Json* v = get(key, Json::Type::String, "a string");
+    return v ? v->as_string() : "";
+  }
+  // A string that must be one of two values.
+  std::string choice(const char* key, const char* a, const char* b) {
+    std::string s = string(key);
+    if (error.empty() && s != a && s != b) fail(std::string("field '") + key + "' is '" + s + "' (" + a + " or " + b + ")");
+    return s;
+  }
+  int64_t integer(const char* key, int64_t lo, int64_t hi) {
+    const Json* v = get(key, Json::Type::Number, "a number");
+    if (!v) return 0;
+    double d = v->as_number();
+    if (d != double(int64_t(d)) || d < double(lo) || d > double(hi)) {
+      fail(std::string("field '") + key + "' must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
+      return 0;
+    }
+    return int64_t(d);
+  }
+  const Json* object(const char* key) { return get(key, Json::Type::Object, "an object"); }
+  void fail(const std::string& why) {
+    if (error.empty()) error = where + ": " + why;
+  }
+};
+
+Result<std::map<std::string, std::string>> spec_metadata(const Json& model) {
+  std::map<std::string, std::string> m;
+  for (size_t i = 0; i < model.size(); i++) {
+    const Json& v = model.items()[i];
+    const std::string& k = model.keys()[i];
+    if (v.is_string()) m[k] = v.as_string();
+    else if (v.is_number()) m[k] = json_number(v.as_number());
+    else if (v.is_bool()) m[k] = v.as_bool() ? "true" : "false";
+    else return Result<std::map<std::string, std::string>>::Fail("model.json: model field '" + k + "' must be a string");
+  }
+  return {m, ""};
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+const char* norm_mode_name(NormMode m) { return m == NormMode::Running ? "running" : "batchstats"; }
+
+Json bundle_manifest(const BundleInfo& info, const std::string& weights_sha256, bool fp16) {
+  Json j = Json::object();
+  j["format"] = kBundleFormat;
+  j["version"] = kBundleVersion;
+  j["name"] = info.name;
+  j["task"] = info.task;
+  Json model = Json::object();
+  for (const auto& [k, v] : info.spec.to_metadata()) model[k] = v;
+  j["model"] = model;
+  Json in = Json::object();
+  in["height"] = info.height;
+  in["width"] = info.width;
+  in["channels"] = info.spec.input_nc;
+  in["range"] = range(info.task);
+  j["input"] = in;
+  Json out = Json::object();
+  out["height"] = info.height;
+  out["width"] = info.width;
+  out["channels"] = info.spec.output_nc;
+  out["range"] = range(info.task);
+  j["output"] = out;
+  j["direction"] = info.direction;
+  j["norm_mode"] = norm_mode_name(info.norm_mode);
+  Result<Graph> g = build(info.spec);
+  Json dropout = Json::object();
+  dropout["available"] = g.ok() && has_dropout(g.value);
+  j["dropout"] = dropout;
+  Json weights = Json::object();
+  weights["file"] = kWeightsFile;
+  weights["dtype"] = fp16 ? "float16" : "float32";
+  weights["sha256"] = weights_sha256;
+  j["weights"] = weights;
+  j["provenance"] = info.provenance.is_object() ? info.provenance : Json::object();
+  j["license"] = info.license;
+  j["attribution"] = info.attribution;
+  return j;
+}
+
+Status write_bundle(const std::string& dir, const BundleInfo& info, const Weights& w, bool fp16) {
+  if (info.task != "sketch" && info.task != "style") return Status::Fail("bundle: task '" + info.task + "' (sketch or style)");
+  if (info.direction != "AtoB" && info.direction != "BtoA")
+    return Status::Fail("bundle: direction '" + info.direction + "' (AtoB or BtoA)");
+  Result<Graph> g = build(info.spec);
+  if (!g.ok()) return Status::Fail("bundle: " + g.error);
+  Status fit = check_weights(g.value, w);
+  if (!fit.ok()) return Status::Fail("bundle: weights do not fit " + info.spec.describe() + ": " + fit.error);
+
+  std::vector<uint8_t> bytes = write_safetensors(w, info.spec.to_metadata(), fp16 ? DType::F16 : DType::F32);
+  Json manifest = bundle_manifest(info, sha256_hex(bytes.data(), bytes.size()), fp16);
+  if (Status s = make_dirs(dir); !s.ok()) return s;
+  if (Status s = write_file_atomic(dir + "/" + kWeightsFile, bytes); !s.ok()) return s;
+  return write_file_atomic(dir + "/model.json", manifest.dump(2) + "\n");
+}
+
+Result<Bundle> read_bundle_from_memory(std::string_view model_json, const uint8_t* weights, size_t size) {
+  using R = Result<Bundle>;
+  Result<Json> parsed = parse_json(model_json);
+  if (!parsed.ok()) return R::Fail("model.json: " + parsed.error);
+  Bundle b;
+  b.manifest = std::move(parsed.value);
+  const Json& j = b.manifest;
+  if (!j.is_object()) return R::Fail("model.json: not a JSON object");
+
+  Fields f{j, "model.json", ""};
+  std::string format = f.string("format");
+  if (!f.error.empty()) return R::Fail(f.error);
+  if (format != kBundleFormat) return R::Fail("model.json: format '" + format + "' is not " + kBundleFormat);
+  int64_t version = f.integer("version", 0, 1 << 30);
+  if (f.error.empty() && version != kBundleVersion)
+    return R::Fail("model.json: bundle version " + std::to_string(version) + " is not supported (this build reads " +
+                   std::to_string(kBundleVersion) + ")");
+  b.name = f.string("name");
+  b.task = f.choice("task", "sketch", "style");
+  b.direction = f.choice("direction", "AtoB", "BtoA");
+  std::string norm = f.choice("norm_mode", "batchstats", "running");
+  b.norm_mode = norm == "running" ? NormMode::Running : NormMode::BatchStats;
+  const Json* model = f.object("model");
+  const Json* input = f.object("input");
+  const Json* wj = f.object("weights");
+  if (!f.error.empty()) return R::Fail(f.error);
+
+  Result<std::map<std::string, std::string>> meta = spec_metadata(*model);
+  if (!meta.ok()) return R::Fail(meta.error);
+  Result<ModelSpec> spec = ModelSpec::from_metadata(meta.value);
+  if (!spec.ok()) return R::Fail("model.json: model: " + spec.error);
+  b.spec = spec.value;
+
+  Fields in{*input, "model.json: input", ""};
+  b.height = int(in.integer("height", 1, 1 << 16));
+  b.width = int(in.integer("width", 1, 1 << 16));
+  int64_t channels = in.integer("channels", 1, 64);
+  if (!in.error.empty()) return R::Fail(in.error);
+  if (channels != b.spec.input_nc)
+    return R::Fail("model.json: input has " + std::to_string(channels) + " channels, the model takes " +
+                   std::to_string(b.spec.input_nc));
+
+  Fields wf{*wj, "model.json: weights", ""};
+  std::string dtype = wf.choice("dtype", "float32", "float16");
+  std::string digest = lower(wf.string("sha256"));
+  wf.string("file");
+  if (!wf.error.empty()) return R::Fail(wf.error);
+  b.fp16 = dtype == "float16";
+  std::string actual = sha256_hex(weights, size);
+  if (digest != actual)
+    return R::Fail("weights file does not match model.json: sha256 " + actual + ", expected " + digest +
+                   " (truncated or replaced download?)");
+
+  Result<SafetensorsFile> st = read_safetensors(weights, size);
+  if (!st.ok()) return R::Fail("weights file: " + st.error);
+  for (const auto& [name, t] : st.value.dtypes)
+    if (t != (b.fp16 ? DType::F16 : DType::F32))
+      return R::Fail("weights file: tensor '" + name + "' is " + dtype_name(t) + ", model.json says " + dtype);
+  Result<Graph> g = build(b.spec);
+  if (!g.ok()) return R::Fail("model.json: model: " + g.error);
+  Status fit = check_weights(g.value, st.value.weights);
+  if (!fit.ok()) return R::Fail("weights do not fit " + b.spec.describe() + ": " + fit.error);
+  b.weights = std::move(st.value.weights);
+  b.dropout_available = has_dropout(g.value);
+  return {std::move(b), ""};
+}
+
+Result<Bundle> read_bundle(const std::string& dir) {
+  Result<std::vector<uint8_t>> json = read_file(dir + "/model.json");
+  if (!json.ok()) return Result<Bundle>::Fail(json.error);
+  std::string_view text(reinterpret_cast<const char*>(json.value.data()), json.value.size());
+  // The weights file named in model.json, which must stay inside the bundle folder.
+  std::string file = kWeightsFile;
+  if (Result<Json> j = parse_json(text); j.ok())
+    if (const Json* w = j.value.find("weights"); w && w->is_object()) file = w->get_string("file", kWeightsFile);
+  if (file.empty() || file.find('/') != std::string::npos || file.find('\\') != std::string::npos || file[0] == '.')
+    return Result<Bundle>::Fail(dir + "/model.json: weights file '" + file + "' must be a plain file name in the bundle");
+  Result<std::vector<uint8_t>> weights = read_file(dir + "/" + file);
+  if (!weights.ok()) return Result<Bundle>::Fail(weights.error);
+  Result<Bundle> b = read_bundle_from_memory(text, weights.value.data(), weights.value.size());
+  if (!b.ok()) b.error = dir + ": " + b.error;
+  return b;
+}
+
+Result<std::vector<uint8_t>> bundle_to_onnx(const Bundle& b, const OnnxOptions& opt) {
+  Result<Graph> g = build(b.spec);
+  if (!g.ok()) return Result<std::vector<uint8_t>>::Fail(g.error);
+  OnnxOptions o = opt;
+  if (o.doc.empty()) o.doc = b.name + ": " + b.spec.describe();
+  return write_onnx(g.value, b.weights, o);
+}
+
+}  // namespace p2p

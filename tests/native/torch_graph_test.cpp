@@ -1,0 +1,289 @@
+// GraphModule against the reference fixtures (outputs of the reference PyTorch code within 1e-5), and its
+// training behaviour: gradients for every parameter, BatchNorm running-stat updates, dropout modes.
+#include <gtest/gtest.h>
+#include <ATen/Parallel.h>
+#include <torch/cuda.h>
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "native/model_file.h"
+#include "native/torch_graph.h"
+#include "shared/models.h"
+#include "shared/npy.h"
+#include "tests/shared/fixtures.h"
+
+using namespace p2p;
+
+namespace {
+
+ModelSpec generator(const std::string& net, Norm norm, int ngf, bool dropout) {
+  ModelSpec s;
+  s.net = net, s.norm = norm, s.ngf = ngf, s.dropout = dropout;
+  return s;
+}
+
+torch::Tensor load_tensor(const std::string& path) {
+  Result<Tensor> t = load_npy(path);
+  EXPECT_TRUE(t.ok()) << t.error;
+  return to_torch(t.value);
+}
+
+double max_diff(const torch::Tensor& a, const torch::Tensor& b) {
+  EXPECT_EQ(a.sizes(), b.sizes());
+  if (a.sizes() != b.sizes()) return 1e30;
+  return (a - b).abs().max().item<double>();
+}
+
+struct Fixture {
+  const char* folder;
+  const char* checkpoint;
+  ModelSpec spec;
+  const char* eval_output;        // running statistics
+  const char* batchstats_output;  // statistics of the input itself; null without batch norm
+};
+
+std::vector<Fixture> fixtures() {
+  ModelSpec d;
+  d.arch = "discriminator", d.net = "basic", d.ndf = 8, d.norm = Norm::Batch, d.input_nc = 6, d.output_nc = 1;
+  ModelSpec t;
+  t.arch = "transformer", t.net = "transformer", t.norm = Norm::Instance;
+  return {
+      {"unet256_batch", "latest_net_G.pth", generator("unet_256", Norm::Batch, 8, true), "output_eval.npy",
+       "output_batchstats.npy"},
+      {"unet128_instance", "latest_net_G.pth", generator("unet_128", Norm::Instance, 8, true), "output_eval.npy",
+       "output_batchstats.npy"},
+      {"resnet9_instance", "latest_net_G.pth", generator("resnet_9blocks", Norm::Instance, 8, false), "output_eval.npy",
+       "output_batchstats.npy"},
+      {"patchgan_basic_batch", "latest_net_D.pth", d, "output_eval.npy", "output_batchstats.npy"},
+      {"transformer_net", "style.pth", t, "output.npy", nullptr},
+  };
+}
+
+GraphModule module_for(const ModelSpec& spec, uint64_t seed = 1) {
+  Result<Graph> g = build(spec);
+  EXPECT_TRUE(g.ok()) << g.error;
+  GraphModule m(g.value);
+  EXPECT_TRUE(m->load_weights(init_weights(g.value, seed)).ok());
+  return m;
+}
+
+}  // namespace
+
+TEST(TorchGraph, ReproducesReferenceFixtures) {
+  P2P_REQUIRE_FIXTURES();
+  for (const Fixture& f : fixtures()) {
+    SCOPED_TRACE(f.folder);
+    std::string dir = p2p_test::fixture_dir() + "/" + f.folder + "/";
+    Result<Weights> w = import_checkpoint(dir + f.checkpoint, f.spec);
+    ASSERT_TRUE(w.ok()) << w.error;
+    GraphModule net(build(f.spec).value);
+    ASSERT_TRUE(net->load_weights(w.value).ok());
+    torch::NoGradGuard no_grad;
+    torch::Tensor x = load_tensor(dir + "input.npy");
+    net->set_mode(RunMode::eval(NormMode::Running));
+    double eval = max_diff(net->forward(x), load_tensor(dir + f.eval_output));
+    std::printf("[ fixture  ] %-22s running stats: max abs diff %.3g\n", f.folder, eval);
+    EXPECT_LE(eval, 1e-5);
+    if (f.batchstats_output) {
+      Weights before = net->to_weights();
+      net->set_mode(RunMode::eval(NormMode::BatchStats));
+      double bs = max_diff(net->forward(x), load_tensor(dir + f.batchstats_output));
+      std::printf("[ fixture  ] %-22s batch stats:   max abs diff %.3g\n", f.folder, bs);
+      EXPECT_LE(bs, 1e-5);
+      Weights after = net->to_weights();
+      for (const auto& [name, t] : before) EXPECT_EQ(t.data, after.at(name).data) << name << " changed in eval";
+    }
+  }
+}
+
+TEST(TorchGraph, ParameterCountsAndNamesFollowTheGraph) {
+  ModelSpec t;
+  t.arch = "transformer";
+  ModelSpec d;
+  d.arch = "discriminator", d.net = "basic", d.input_nc = 6;
+  ModelSpec v;
+  v.arch = "vgg19";
+  for (const ModelSpec& s : {generator("unet_256", Norm::Batch, 64, true), generator("resnet_9blocks", Norm::Instance, 64, false),
+                             d, t, v}) {
+    SCOPED_TRACE(s.describe());
+    Graph g = build(s).value;
+    GraphModule m(g);
+    int64_t n = 0;
+    std::vector<std::string> names;
+    for (const auto& p : m->named_parameters()) n += p.value().numel(), names.push_back(p.key());
+    EXPECT_EQ(n, count_parameters(g));
+    std::vector<std::string> expected, buffers;
+    for (const Param& p : parameters(g)) (p.trainable() ? expected : buffers).push_back(p.name);
+    EXPECT_EQ(names, expected);  // the reference state_dict names, in order
+    std::vector<std::string> buffer_names;
+    for (const auto& b : m->named_buffers()) buffer_names.push_back(b.key());
+    EXPECT_EQ(buffer_names, buffers);
+    ASSERT_EQ(m->named_weights().size(), parameters(g).size());
+  }
+  EXPECT_EQ(count_parameters(build(generator("unet_256", Norm::Batch, 64, true)).value), 54413955);
+}
+
+TEST(TorchGraph, BackwardReachesEveryParameter) {
+  torch::manual_seed(0);
+  ModelSpec d;
+  d.arch = "discriminator", d.net = "basic", d.ndf = 8, d.input_nc = 6;
+  for (const ModelSpec& s : {generator("unet_128", Norm::Batch, 8, true), d}) {
+    SCOPED_TRACE(s.describe());
+    GraphModule net = module_for(s);
+    net->train();
+    torch::Tensor x = torch::randn({2, s.arch == "generator" ? 3 : 6, 128, 128});
+    torch::Tensor y = net->forward(x);
+    (y * torch::randn_like(y)).sum().backward();
+    for (const auto& p : net->named_parameters()) {
+      ASSERT_TRUE(p.value().grad().defined()) << p.key();
+      EXPECT_GT(p.value().grad().abs().sum().item<double>(), 0.0) << p.key() << " has a zero gradient";
+    }
+    for (const auto& b : net->named_buffers()) EXPECT_FALSE(b.value().requires_grad()) << b.key();
+  }
+}
+
+TEST(TorchGraph, TrainModeUpdatesRunningStatsEvalDoesNot) {
+  Graph g;
+  g.output(g.batch_norm(g.input(3), "bn"));
+  GraphModule net(g);
+  Weights w = init_weights(g, 3);
+  w["bn.running_mean"].data = {0.5f, -1.0f, 2.0f};
+  w["bn.running_var"].data = {2.0f, 0.5f, 1.0f};
+  ASSERT_TRUE(net->load_weights(w).ok());
+  torch::Tensor x = torch::randn({4, 3, 5, 6}) * 3 + 1;
+  torch::Tensor mean0 = to_torch(w["bn.running_mean"]), var0 = to_torch(w["bn.running_var"]);
+
+  torch::NoGradGuard no_grad;
+  net->set_mode(RunMode::eval(NormMode::BatchStats));
+  torch::Tensor y = net->forward(x);
+  torch::Tensor m = x.mean({2, 3}, true), v = (x - m).pow(2).mean({2, 3}, true);  // per image and channel
+  torch::Tensor expected = (x - m) / torch::sqrt(v + 1e-5) * to_torch(w["bn.weight"]).view({1, 3, 1, 1}) +
+                           to_torch(w["bn.bias"]).view({1, 3, 1, 1});
+  EXPECT_LE(max_diff(y, expected), 1e-5);
+  EXPECT_TRUE(torch::equal(net->named_weights()[2].second, mean0));
+  net->set_mode(RunMode::eval(NormMode::Running));
+  y = net->forward(x);
+  expected = (x - mean0.view({1, 3, 1, 1})) / torch::sqrt(var0.view({1, 3, 1, 1}) + 1e-5) *
+                 to_torch(w["bn.weight"]).view({1, 3, 1, 1}) + to_torch(w["bn.bias"]).view({1, 3, 1, 1});
+  EXPECT_LE(max_diff(y, expected), 1e-5);
+  EXPECT_TRUE(torch::equal(net->named_weights()[3].second, var0));
+
+  net->set_mode(RunMode::training());
+  EXPECT_TRUE(net->is_training());
+  net->forward(x);
+  torch::Tensor batch_mean = x.mean({0, 2, 3});
+  torch::Tensor batch_var = (x - batch_mean.view({1, 3, 1, 1})).pow(2).sum({0, 2, 3}) / (4 * 5 * 6 - 1);  // unbiased, as kept
+  EXPECT_LE(max_diff(net->named_weights()[2].second, 0.9 * mean0 + 0.1 * batch_mean), 1e-5);
+  EXPECT_LE(max_diff(net->named_weights()[3].second, 0.9 * var0 + 0.1 * batch_var), 1e-5);
+  EXPECT_EQ(net->to_weights().at("bn.running_mean").data[0], net->named_weights()[2].second[0].item<float>());
+}
+
+TEST(TorchGraph, DropoutModes) {
+  ModelSpec s = generator("unet_256", Norm::Batch, 8, true);
+  GraphModule net = module_for(s);
+  torch::NoGradGuard no_grad;
+  torch::Tensor x = torch::randn({1, 3, 256, 256});
+  net->set_mode(RunMode::eval(NormMode::BatchStats));
+  torch::Tensor plain = net->forward(x);
+  EXPECT_TRUE(torch::equal(plain, net->forward(x)));
+  RunMode noise = RunMode::eval(NormMode::BatchStats);
+  noise.dropout_noise = true, noise.dropout_seed = 7;
+  net->set_mode(noise);
+  torch::Tensor a = net->forward(x), b = net->forward(x);
+  EXPECT_TRUE(torch::equal(a, b)) << "the same seed gives the same noise";
+  EXPECT_GT(max_diff(a, plain), 1e-3) << "dropout noise changes the output";
+  noise.dropout_seed = 8;
+  net->set_mode(noise);
+  EXPECT_GT(max_diff(net->forward(x), a), 1e-3) << "another seed, other noise";
+  net->set_mode(RunMode::training());
+  EXPECT_GT(max_diff(net->forward(x), net->forward(x)), 1e-3) << "training draws fresh dropout masks";
+
+  ModelSpec no_dropout = generator("unet_256", Norm::Batch, 8, false);
+  GraphModule plain_net = module_for(no_dropout);
+  noise.dropout_seed = 7;
+  plain_net->set_mode(RunMode::eval(NormMode::BatchStats));
+  torch::Tensor p = plain_net->forward(x);
+  plain_net->set_mode(noise);
+  EXPECT_TRUE(torch::equal(p, plain_net->forward(x))) << "without dropout layers noise changes nothing";
+}
+
+TEST(TorchGraph, WeightsRoundTripAndRefusals) {
+  ModelSpec s = generator("resnet_6blocks", Norm::Batch, 4, false);
+  Graph g = build(s).value;
+  Weights w = init_weights(g, 11);
+  GraphModule net(g);
+  ASSERT_TRUE(net->load_weights(w).ok());
+  Weights back = net->to_weights();
+  ASSERT_EQ(back.size(), w.size());
+  for (const auto& [name, t] : w) {
+    EXPECT_EQ(back.at(name).shape, t.shape) << name;
+    EXPECT_EQ(back.at(name).data, t.data) << name;
+  }
+  Weights bad = w;
+  bad["model.1.weight"] = Tensor({4, 3, 3, 3});
+  Status st = net->load_weights(bad);
+  EXPECT_NE(st.error.find("model.1.weight"), std::string::npos) << st.error;
+  EXPECT_NE(st.error.find("[4, 3, 7, 7]"), std::string::npos) << st.error;
+  EXPECT_EQ(net->to_weights().at("model.1.weight").data, w.at("model.1.weight").data) << "a refused load changes nothing";
+  EXPECT_THROW(net->forward(torch::zeros({1, 4, 64, 64})), std::invalid_argument);
+}
+
+TEST(TorchGraph, VggForwardAllReturnsEveryTap) {
+  Graph g = vgg_features(16, {"relu1_2", "relu2_2", "relu3_3"});
+  GraphModule net(g);
+  ASSERT_TRUE(net->load_weights(init_weights(g, 2)).ok());
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> taps = net->forward_all(torch::rand({1, 3, 32, 48}) * 255);
+  ASSERT_EQ(taps.size(), 3u);
+  EXPECT_EQ(taps[0].sizes(), (std::vector<int64_t>{1, 64, 32, 48}));
+  EXPECT_EQ(taps[1].sizes(), (std::vector<int64_t>{1, 128, 16, 24}));
+  EXPECT_EQ(taps[2].sizes(), (std::vector<int64_t>{1, 256, 8, 12}));
+  EXPECT_GE(taps[2].min().item<float>(), 0.0f);
+}
+
+TEST(TorchGraph, CudaMatchesCpu) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  for (const ModelSpec& s : {generator("unet_256", Norm::Batch, 16, true), generator("resnet_9blocks", Norm::Instance, 16, false)}) {
+    SCOPED_TRACE(s.describe());
+    GraphModule net = module_for(s);
+    torch::NoGradGuard no_grad;
+    torch::Tensor x = torch::randn({2, 3, 256, 256});
+    for (NormMode mode : {NormMode::Running, NormMode::BatchStats}) {
+      RunMode r = RunMode::eval(mode);
+      r.dropout_noise = true, r.dropout_seed = 3;
+      net->set_mode(r);
+      net->to(torch::kCPU);
+      torch::Tensor cpu = net->forward(x);
+      net->to(torch::kCUDA);
+      torch::Tensor gpu = net->forward(x.to(torch::kCUDA)).cpu();
+      double d = max_diff(cpu, gpu);
+      std::printf("[ cuda     ] %s mode %d: max abs diff to CPU %.3g\n", s.describe().c_str(), int(mode), d);
+      EXPECT_LE(d, 1e-3);
+    }
+    Weights back = net->to_weights();  // from the device
+    EXPECT_EQ(back.size(), parameters(net->graph()).size());
+  }
+}
+
+TEST(TorchGraph, Unet256Ngf64Timing) {
+  if (unsigned n = std::thread::hardware_concurrency()) at::set_num_threads(int(n));  // as pix2pix does
+  GraphModule net = module_for(generator("unet_256", Norm::Batch, 64, true));
+  net->set_mode(RunMode::eval(NormMode::BatchStats));
+  torch::Device dev = torch::cuda::is_available() ? torch::kCUDA : torch::kCPU;
+  net->to(dev);
+  torch::NoGradGuard no_grad;
+  torch::Tensor x = torch::randn({1, 3, 256, 256}).to(dev);
+  net->forward(x);  // warm-up
+  const int runs = 5;
+  auto t0 = std::chrono::steady_clock::now();
+  torch::Tensor y;
+  for (int i = 0; i < runs; i++) y = net->forward(x);
+  if (dev.is_cuda()) torch::cuda::synchronize();
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / runs;
+  std::printf("[ timing   ] unet_256 ngf 64 forward, batch 1, 256x256 on %s (%d threads): %.1f ms\n",
+              dev.is_cuda() ? "CUDA" : "CPU", at::get_num_threads(), ms);
+  EXPECT_EQ(y.sizes(), (std::vector<int64_t>{1, 3, 256, 256}));
+  EXPECT_TRUE(torch::isfinite(y).all().item<bool>());
+}

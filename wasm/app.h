@@ -1,0 +1,85 @@
+// The app's state, shared by the panels: the drawing, the model session, the model picker, the
+// tool settings and the message shown to the user. One instance, reached through app().
+#pragma once
+#include <string>
+#include <vector>
+
+#include "imgui.h"
+#include "wasm/canvas.h"
+#include "wasm/inference.h"
+
+namespace studio {
+
+// One entry of models/index.json, and what its model.json said once downloaded.
+struct ModelEntry {
+  std::string id, name, path, description, license, attribution;
+  double megabytes = 0;
+};
+
+struct Download {
+  int token = 0;  // 0: nothing downloading
+  int entry = -1;
+  double loaded = 0, total = 0;
+};
+
+// A pointer event from the page (mouse, pen or touch), in framebuffer pixels.
+struct PointerEvent {
+  enum Kind { Down, Move, Up, Cancel } kind;
+  float x, y, pressure;
+};
+
+struct App {
+  Drawing drawing;
+  Inference inference;
+
+  // Models.
+  std::vector<ModelEntry> models;
+  int selected = -1;     // entry in use or being loaded
+  Download download;
+  std::string index_error;
+  std::string model_error;  // a bundle that did not load (the previous model stays in use)
+
+  // Tools.
+  Tool tool = Tool::Pen;
+  float line_width = 3.0f;
+  bool live = true;
+  bool variation = false;
+  int seed = 1;
+  std::vector<PointerEvent> pointer_events;
+  ImVec2 canvas_min{0, 0};  // where the drawing is shown, framebuffer pixels
+  float canvas_scale = 1;   // framebuffer pixels per drawing pixel
+  bool canvas_blocked = false;  // a popup covers the canvas: pointer events do not draw
+
+  std::string notice;       // the latest one-line message (file load errors, saves)
+  bool show_licences = false;
+
+  // Display.
+  int fb_width = 1280, fb_height = 720;
+  float pixel_ratio = 1;
+  // Rectangles of the controls, in CSS pixels, for the test hook (name -> x, y, w, h).
+  std::vector<std::pair<std::string, ImVec4>> rects;
+  void remember_rect(const std::string& name);  // the last ImGui item
+
+  void request_run() { inference.request(); }
+};
+
+App& app();
+
+// Panels, each in its own file.
+void draw_tools(App& a);          // tools_panel.cpp: pen, eraser, width, undo/redo, clear, photo, save, live, variation
+void draw_model_picker(App& a);   // model_picker.cpp
+void draw_licences(App& a);       // licences.cpp
+void handle_pointer(App& a);      // canvas_view.cpp: pointer events -> strokes
+void draw_canvas(App& a, ImTextureID input, ImTextureID output);  // canvas_view.cpp
+
+// Model picker actions, called from js_bridge.cpp.
+void models_index_loaded(App& a, const std::string& json);
+void models_select(App& a, int entry);
+void models_bundle_loaded(App& a, int token, const std::string& json, const uint8_t* weights, size_t size);
+void models_bundle_failed(App& a, int token, const std::string& why);
+
+// Tools actions, called from js_bridge.cpp.
+void load_photo(App& a, const uint8_t* data, size_t size);
+void shortcut_key(App& a, int key, int action, int mods);  // Ctrl+Z, Ctrl+Shift+Z, Ctrl+Y
+
+}  // namespace studio

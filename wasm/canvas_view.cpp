@@ -1,0 +1,82 @@
+// Input and output side by side: the drawing shown at a whole number of screen pixels per model
+// pixel (crisp on HiDPI screens), and pointer events (mouse, pen, touch) turned into strokes on it.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "wasm/app.h"
+
+namespace studio {
+
+namespace {
+// The largest scale that fits, a whole number when at least 1 so that pixels stay square and sharp.
+float fit_scale(ImVec2 avail, int width, int height) {
+  float s = std::min(avail.x / float(width), avail.y / float(height));
+  return s >= 1.0f ? std::floor(s) : std::max(s, 0.05f);
+}
+
+// Returns the screen position of the image's top-left corner.
+ImVec2 image_pane(App& a, const char* name, const char* title, ImTextureID tex, ImVec2 size, float scale, int w, int h) {
+  ImGui::BeginGroup();
+  ImGui::TextUnformatted(title);
+  const ImVec2 p = ImGui::GetCursorScreenPos();
+  const ImVec2 q(p.x + float(w) * scale, p.y + float(h) * scale);
+  ImGui::InvisibleButton(name, ImVec2(std::max(size.x, 1.0f), std::max(q.y - p.y, 1.0f)));
+  a.remember_rect(name);
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  dl->AddRectFilled(p, q, IM_COL32(255, 255, 255, 255));
+  if (tex) dl->AddImage(tex, p, q);
+  dl->AddRect(ImVec2(p.x - 1, p.y - 1), ImVec2(q.x + 1, q.y + 1), IM_COL32(90, 90, 100, 255));
+  ImGui::EndGroup();
+  return p;
+}
+}  // namespace
+
+void draw_canvas(App& a, ImTextureID input, ImTextureID output) {
+  const int w = a.drawing.width(), h = a.drawing.height();
+  const float gap = ImGui::GetStyle().ItemSpacing.x;
+  ImVec2 avail = ImGui::GetContentRegionAvail();
+  avail.y -= ImGui::GetTextLineHeightWithSpacing();
+  const bool side_by_side = avail.x >= avail.y;  // portrait screens stack them
+  ImVec2 pane = side_by_side ? ImVec2((avail.x - gap) * 0.5f, avail.y) : ImVec2(avail.x, avail.y * 0.5f - gap);
+  const float scale = fit_scale(ImVec2(pane.x, pane.y - ImGui::GetTextLineHeightWithSpacing()), w, h);
+  pane.x = std::min(pane.x, float(w) * scale);
+
+  char title[96];
+  std::snprintf(title, sizeof title, "Input %dx%d", w, h);
+  a.canvas_min = image_pane(a, "input", title, input, pane, scale, w, h);
+  a.canvas_scale = scale;
+  if (side_by_side) ImGui::SameLine(0, gap);
+
+  const Inference& inf = a.inference;
+  const char* state = inf.busy() ? (inf.pending() ? "running, 1 waiting" : "running") : inf.pending() ? "waiting" : "";
+  std::snprintf(title, sizeof title, "Output %s", state);
+  image_pane(a, "output", title, inf.output_version() ? output : ImTextureID(), pane, scale, w, h);
+  a.canvas_blocked = ImGui::IsPopupOpen("", ImGuiPopupFlags_AnyPopupId);
+}
+
+void handle_pointer(App& a) {
+  Drawing& d = a.drawing;
+  for (const PointerEvent& e : a.pointer_events) {
+    const float x = (e.x - a.canvas_min.x) / a.canvas_scale, y = (e.y - a.canvas_min.y) / a.canvas_scale;
+    switch (e.kind) {
+      case PointerEvent::Down:
+        if (!a.canvas_blocked && x >= 0 && y >= 0 && x < float(d.width()) && y < float(d.height()))
+          d.begin_stroke(x, y, e.pressure, a.tool, a.line_width);
+        break;
+      case PointerEvent::Move:
+        d.extend_stroke(x, y, e.pressure);
+        break;
+      case PointerEvent::Up:
+      case PointerEvent::Cancel:
+        if (d.stroking()) {
+          d.end_stroke();
+          if (a.live) a.request_run();
+        }
+        break;
+    }
+  }
+  a.pointer_events.clear();
+}
+
+}  // namespace studio

@@ -1,0 +1,72 @@
+// The licences and attributions panel: what each model bundle declares (model.json "license" and
+// "attribution", else models/index.json), and the licences of the software the page is made of.
+#include "wasm/app.h"
+#include "wasm/js_bridge.h"
+
+namespace studio {
+
+namespace {
+struct Component {
+  const char* name;
+  const char* licence;
+  const char* text;  // licence text shipped with the page, or nullptr
+};
+const Component kComponents[] = {
+    {"Pix2Pix Studio (this page)", "MIT", "licenses/pix2pix-studio.txt"},
+    {"Dear ImGui 1.86, Omar Cornut and contributors", "MIT", "licenses/imgui.txt"},
+    {"ONNX Runtime Web 1.30, Microsoft Corporation", "MIT", nullptr},
+    {"stb_image, stb_image_write, Sean Barrett", "MIT or public domain", nullptr},
+    {"Emscripten runtime", "MIT or University of Illinois/NCSA", nullptr},
+};
+
+void wrapped_field(const char* label, const std::string& value) {
+  ImGui::TextDisabled("%s", label);
+  ImGui::SameLine();
+  ImGui::TextWrapped("%s", value.empty() ? "(not stated)" : value.c_str());
+}
+}  // namespace
+
+void draw_licences(App& a) {
+  const char* title = "Licences and attributions";
+  if (a.show_licences) {
+    ImGui::OpenPopup(title);
+    a.show_licences = false;
+  }
+  const ImVec2 screen = ImGui::GetIO().DisplaySize;
+  ImGui::SetNextWindowSize(ImVec2(screen.x * 0.6f, screen.y * 0.7f), ImGuiCond_Appearing);
+  ImGui::SetNextWindowPos(ImVec2(screen.x * 0.5f, screen.y * 0.5f), ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
+  if (!ImGui::BeginPopupModal(title, nullptr, ImGuiWindowFlags_NoSavedSettings)) return;
+  a.remember_rect("licences_panel");
+
+  ImGui::TextUnformatted("Models");
+  ImGui::Separator();
+  for (const ModelEntry& m : a.models) {
+    ImGui::PushID(m.id.c_str());
+    ImGui::TextUnformatted(m.name.c_str());
+    ImGui::Indent();
+    wrapped_field("licence:", m.license);
+    wrapped_field("attribution:", m.attribution);
+    ImGui::Unindent();
+    ImGui::PopID();
+  }
+  ImGui::TextWrapped("Method: Isola, Zhu, Zhou, Efros, \"Image-to-Image Translation with Conditional Adversarial "
+                     "Networks\", CVPR 2017.");
+  ImGui::Spacing();
+  ImGui::TextUnformatted("Software");
+  ImGui::Separator();
+  for (const Component& c : kComponents) {
+    ImGui::PushID(c.name);
+    ImGui::BulletText("%s: %s", c.name, c.licence);
+    if (c.text) {
+      ImGui::SameLine();
+      if (ImGui::SmallButton("text")) js::open_url(c.text);
+    }
+    ImGui::PopID();
+  }
+  ImGui::Spacing();
+  if (ImGui::Button("Close")) ImGui::CloseCurrentPopup();
+  a.remember_rect("licences_close");
+  ImGui::EndPopup();
+}
+
+}  // namespace studio

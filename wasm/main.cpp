@@ -1,0 +1,224 @@
+// The app window: GLFW + WebGL2 + Dear ImGui set up for the browser (no .ini file, fonts and sizes
+// scaled to the screen's pixel ratio), the frame loop, the layout of the panels and the status line.
+#include <GLFW/glfw3.h>
+#include <GLES3/gl3.h>
+#include <emscripten.h>
+
+#include <cmath>
+#include <cstdio>
+#include <functional>
+
+#include "imgui.h"
+#include "imgui_impl_glfw.h"
+#include "imgui_impl_opengl3.h"
+#include "wasm/app.h"
+#include "wasm/js_bridge.h"
+
+namespace studio {
+
+App& app() {
+  static App a;
+  return a;
+}
+
+void App::remember_rect(const std::string& name) {
+  const ImVec2 lo = ImGui::GetItemRectMin(), hi = ImGui::GetItemRectMax();
+  rects.emplace_back(name, ImVec4(lo.x, lo.y, hi.x - lo.x, hi.y - lo.y));
+}
+
+namespace {
+
+GLFWwindow* window = nullptr;
+float ui_scale = 0;  // the scale fonts and sizes were built for
+
+// Frames are drawn only while something happens, so that an idle page costs nothing and inference
+// gets the CPU: for a moment after input (hover effects, tooltips), for one frame after a change of
+// what is shown (results, downloads, messages).
+double awake_until = 0;
+int frames_left = 1;
+uint64_t last_signature = 0;
+void wake() { awake_until = emscripten_get_now() + 600.0; }
+
+// An RGB image as a texture, uploaded again when its version changes.
+struct Texture {
+  GLuint id = 0;
+  uint64_t version = ~uint64_t(0);
+  void update(const p2p::Image& img, uint64_t v) {
+    if (v == version || img.pixels.empty()) return;
+    if (!id) glGenTextures(1, &id);
+    glBindTexture(GL_TEXTURE_2D, id);
+    // Magnified (whole multiples of its pixels) with nearest, so it looks exactly like the model's
+    // pixels; shrunk (small windows) with linear.
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+    glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGB8, img.width, img.height, 0, GL_RGB, GL_UNSIGNED_BYTE, img.pixels.data());
+    version = v;
+  }
+  ImTextureID imgui() const { return reinterpret_cast<ImTextureID>(static_cast<intptr_t>(id)); }
+};
+Texture input_texture, output_texture;
+
+// Crisp text on HiDPI screens: the font is rasterised at the screen's resolution (a whole multiple
+// of its design size, which suits the pixel font) and every size in the style follows.
+void scale_ui(float pixel_ratio) {
+  const float s = std::max(1.0f, std::round(pixel_ratio));
+  if (s == ui_scale) return;
+  ui_scale = s;
+  ImGuiIO& io = ImGui::GetIO();
+  io.Fonts->Clear();
+  ImFontConfig cfg;
+  cfg.SizePixels = 13.0f * s;
+  io.Fonts->AddFontDefault(&cfg);
+  ImGui_ImplOpenGL3_DestroyFontsTexture();
+  ImGui_ImplOpenGL3_CreateFontsTexture();
+  ImGuiStyle style;
+  ImGui::StyleColorsDark(&style);
+  style.WindowRounding = 0;
+  style.FrameRounding = 3;
+  style.ScaleAllSizes(s);
+  ImGui::GetStyle() = style;
+}
+
+// The drawing follows the model's size; a blank page with no history just starts again.
+void fit_drawing_to_model(App& a) {
+  const p2p::Bundle* b = a.inference.bundle();
+  if (!b || (b->width == a.drawing.width() && b->height == a.drawing.height())) return;
+  if (a.drawing.undo_depth() == 0) a.drawing.reset(b->width, b->height);
+  else a.drawing.resize(b->width, b->height);
+  a.request_run();
+}
+
+std::string status_line(const App& a) {
+  const Inference& inf = a.inference;
+  std::string s;
+  if (!inf.backend().empty()) s += "backend " + inf.backend();
+  if (inf.runs() > 0) {
+    char ms[48];
+    std::snprintf(ms, sizeof ms, "  |  %.0f ms per image", inf.last_ms());
+    s += ms;
+  }
+  if (!inf.model_id().empty()) s += "  |  model " + inf.model_id();
+  if (!a.notice.empty()) s += "  |  " + a.notice;
+  return s.empty() ? "Loading ..." : s;
+}
+
+void layout(App& a) {
+  ImGui::SetNextWindowPos(ImVec2(0, 0));
+  ImGui::SetNextWindowSize(ImGui::GetIO().DisplaySize);
+  ImGui::Begin("Pix2Pix Studio", nullptr,
+               ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings |
+                   ImGuiWindowFlags_NoBringToFrontOnFocus);
+  const float status_h = ImGui::GetFrameHeightWithSpacing();
+  const float side_w = ImGui::GetFontSize() * 14.5f;
+  ImGui::BeginChild("side", ImVec2(side_w, -status_h), true);
+  ImGui::TextUnformatted("Pix2Pix Studio");
+  ImGui::Separator();
+  draw_model_picker(a);
+  ImGui::Separator();
+  draw_tools(a);
+  ImGui::Separator();
+  if (ImGui::Button("Licences")) a.show_licences = true;
+  a.remember_rect("licences");
+  ImGui::EndChild();
+  ImGui::SameLine();
+  ImGui::BeginChild("images", ImVec2(0, -status_h), false);
+  draw_canvas(a, input_texture.imgui(), output_texture.imgui());
+  ImGui::EndChild();
+  ImGui::TextUnformatted(status_line(a).c_str());
+  a.remember_rect("status");
+  draw_licences(a);
+  ImGui::End();
+}
+
+// Changes whenever anything shown changes without user input (downloads, results, messages).
+uint64_t signature(const App& a) {
+  const Inference& inf = a.inference;
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&h](uint64_t v) { h = (h ^ v) * 1099511628211ull; };
+  mix(a.drawing.version());
+  mix(inf.output_version());
+  // Not busy/pending: a frame drawn by a software renderer (headless) takes CPU from the run itself.
+  mix(uint64_t(inf.preparing()));
+  mix(uint64_t(a.download.token) << 32 ^ uint64_t(a.download.loaded));
+  mix(std::hash<std::string>()(inf.error() + a.model_error + a.index_error + a.notice + inf.model_id()));
+  mix(uint64_t(a.fb_width) << 32 | uint64_t(a.fb_height));
+  mix(a.models.size());
+  return h;
+}
+
+void frame() {
+  App& a = app();
+  scale_ui(a.pixel_ratio);
+  fit_drawing_to_model(a);
+  glfwPollEvents();
+  if (!a.pointer_events.empty()) wake();
+  if (uint64_t sig = signature(a); sig != last_signature) last_signature = sig, frames_left = 1;
+  if (emscripten_get_now() > awake_until && frames_left == 0) {
+    a.inference.pump(a.drawing);
+    return;
+  }
+  if (frames_left > 0) frames_left--;
+  ImGui_ImplOpenGL3_NewFrame();
+  ImGui_ImplGlfw_NewFrame();
+  // The page sizes the canvas (CSS size x devicePixelRatio) and tells us; GLFW's idea of it lags.
+  ImGuiIO& io = ImGui::GetIO();
+  io.DisplaySize = ImVec2(float(a.fb_width), float(a.fb_height));
+  io.DisplayFramebufferScale = ImVec2(1, 1);
+  // Textures before the layout (a first output must have its texture in the frame that shows it),
+  // and again after the strokes of this frame.
+  input_texture.update(a.drawing.image(), a.drawing.version());
+  output_texture.update(a.inference.output(), a.inference.output_version());
+  ImGui::NewFrame();
+  a.rects.clear();
+  layout(a);
+  handle_pointer(a);
+  a.inference.pump(a.drawing);
+  input_texture.update(a.drawing.image(), a.drawing.version());
+  ImGui::Render();
+  glViewport(0, 0, a.fb_width, a.fb_height);
+  glClearColor(0.1f, 0.1f, 0.12f, 1.0f);
+  glClear(GL_COLOR_BUFFER_BIT);
+  ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+}
+
+}  // namespace
+}  // namespace studio
+
+int main() {
+  using namespace studio;
+  js::attach();
+  if (!glfwInit()) {
+    js::fatal("Pix2Pix Studio could not start: GLFW did not initialise");
+    return 1;
+  }
+  glfwWindowHint(GLFW_CLIENT_API, GLFW_OPENGL_ES_API);
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 0);
+  App& a = app();
+  window = glfwCreateWindow(a.fb_width, a.fb_height, "Pix2Pix Studio", nullptr, nullptr);
+  if (!window) {
+    js::fatal("Pix2Pix Studio needs WebGL 2, which this browser does not offer");
+    return 1;
+  }
+  glfwMakeContextCurrent(window);
+  // Any input wakes the frame loop. Dear ImGui's backend chains to these callbacks.
+  glfwSetCursorPosCallback(window, [](GLFWwindow*, double, double) { wake(); });
+  glfwSetMouseButtonCallback(window, [](GLFWwindow*, int, int, int) { wake(); });
+  glfwSetScrollCallback(window, [](GLFWwindow*, double, double) { wake(); });
+  glfwSetKeyCallback(window, [](GLFWwindow*, int key, int, int action, int mods) {
+    wake();
+    shortcut_key(app(), key, action, mods);
+  });
+  glfwSetCharCallback(window, [](GLFWwindow*, unsigned) { wake(); });
+  IMGUI_CHECKVERSION();
+  ImGui::CreateContext();
+  ImGui::GetIO().IniFilename = nullptr;  // nothing is saved between visits
+  ImGui_ImplGlfw_InitForOpenGL(window, true);
+  ImGui_ImplOpenGL3_Init("#version 300 es");
+  js::fetch_index();
+  emscripten_set_main_loop(frame, 0, false);
+  return 0;
+}

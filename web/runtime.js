@@ -1,0 +1,85 @@
+// ONNX Runtime Web for the page: picks the backend (WebGPU when the browser has an adapter, else
+// WebAssembly with SIMD and threads; ?backend=webgpu|wasm forces one), and creates, runs and
+// releases sessions one operation at a time.
+
+const forced = new URLSearchParams(location.search).get('backend');
+let ort = null;
+let backend = 'wasm';  // what sessions are created for
+let threads = 1;
+const sessions = new Map();  // token -> InferenceSession
+
+const errorText = (e) => String(e && e.message ? e.message : e).split('\n')[0];
+
+async function chooseBackend() {
+  if (forced === 'wasm' || forced === 'webgpu') return forced;
+  try {
+    if (navigator.gpu && (await navigator.gpu.requestAdapter())) return 'webgpu';
+  } catch (e) { /* no adapter */ }
+  return 'wasm';
+}
+
+// Started at once; sessions wait for it. Call after the page is cross-origin isolated (or will not be).
+export async function loadOrt() {
+  backend = await chooseBackend();
+  // The WebGPU build's wasm also runs the CPU provider; the CPU-only build is half its size.
+  ort = await import(backend === 'webgpu' ? './ort/ort.webgpu.min.mjs' : './ort/ort.wasm.min.mjs');
+  threads = crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+  ort.env.wasm.numThreads = threads;
+  // The CPU provider computes on the main thread unless proxied to a worker: keep drawing smooth.
+  ort.env.wasm.proxy = backend === 'wasm';
+}
+let ortReady = null;
+export function startOrt() {
+  ortReady ??= loadOrt();
+  return ortReady;
+}
+
+export const backendName = () => backend;
+export const threadCount = () => threads;
+export function backendLabel() {
+  return backend === 'webgpu' ? 'webgpu' : `wasm (${threads} thread${threads > 1 ? 's' : ''})`;
+}
+
+// One operation at a time: a session is never run twice at once nor released while it runs.
+let chain = Promise.resolve();
+export function serial(fn) {
+  const p = chain.then(fn);
+  chain = p.catch(() => {});
+  return p;
+}
+
+export async function createSession(token, bytes, keepDropout) {
+  await startOrt();
+  // ONNX Runtime 1.30's optimizer removes Dropout even in training mode (at every level but 'disabled').
+  const graphOptimizationLevel = keepDropout ? 'disabled' : 'all';
+  let session;
+  try {
+    session = await ort.InferenceSession.create(bytes, { executionProviders: [backend], graphOptimizationLevel });
+  } catch (e) {
+    if (backend !== 'webgpu' || forced === 'webgpu') throw e;
+    console.warn('WebGPU session failed, using WebAssembly:', errorText(e));
+    backend = 'wasm';
+    session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel });
+  }
+  sessions.set(token, session);
+}
+
+// The first output as { data (Float32Array), dims, ms }; ms covers the run and reading the result.
+export async function runSession(token, input, c, h, w) {
+  const session = sessions.get(token);
+  if (!session) throw new Error('the model was unloaded');
+  const t0 = performance.now();
+  const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', input, [1, c, h, w]) });
+  const tensor = out[session.outputNames[0]];
+  const data = tensor.location === 'cpu' ? tensor.data : await tensor.getData();
+  const ms = performance.now() - t0;
+  const dims = tensor.dims;
+  for (const t of Object.values(out)) t.dispose?.();
+  return { data, dims, ms };
+}
+
+export async function releaseSession(token) {
+  const s = sessions.get(token);
+  sessions.delete(token);
+  await s?.release().catch(() => {});
+}
