@@ -42,12 +42,12 @@ void add_test_options(Options& o, TestOptions& t) {
   o.integer("num_test", &t.num_test, "test the first N pairs", {"how_many"});
   o.flag("eval", &t.eval, "running statistics and no dropout (default: the reference protocol, each image's own "
                           "statistics and dropout as seeded noise)");
-  o.integer("load_size", &t.load_size, "scale images to this size (default: crop_size; a model trained at 256 runs at "
-                                       "512 too, and then crop_size follows)", {"loadSize"});
-  o.integer("crop_size", &t.crop_size, "crop size (default: the run's)", {"fineSize"});
+  o.integer("load_size", &t.load_size, "scale images to this size (0: crop_size; a model trained at 256 runs at 512 "
+                                       "too, and crop_size then follows)", {"loadSize"});
+  o.integer("crop_size", &t.crop_size, "crop size (the run's, when it recorded options.json)", {"fineSize"});
   o.choice("preprocess", &t.preprocess, {"resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none"},
-           "scaling and cropping (default: the run's)");
-  o.choice("direction", &t.direction, {"AtoB", "BtoA"}, "which side is the input (default: the run's)", {"which_direction"});
+           "scaling and cropping (the run's, when recorded)");
+  o.choice("direction", &t.direction, {"AtoB", "BtoA"}, "which side is the input (the run's, when recorded)", {"which_direction"});
   o.choice("layout", &t.layout, {"auto", "aligned", "separate"}, "dataset layout", {"dataset_mode"});
   o.real("aspect_ratio", &t.aspect_ratio, "saved images are resized to this width / height ratio");
   o.text("gpu_ids", &t.gpu_ids, "IDS", "GPU id (-1: the CPU; the CPU anyway without CUDA)");

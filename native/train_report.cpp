@@ -103,7 +103,9 @@ void TrainReporter::report(const TrainProgress& pos, double lr, bool log_line) {
   if (tty_ && (log_line || now - last_bar_ > std::chrono::milliseconds(200))) {
     last_bar_ = now;
     const int width = 20, filled = int(width * pos.epoch_batches / int64_t(batches_per_epoch_));
-    const std::string bar = "[" + std::string(size_t(filled), '=') + std::string(size_t(width - filled), ' ') + "]";
+    std::string bar(size_t(width) + 2, ' ');
+    bar.front() = '[', bar.back() = ']';
+    std::fill_n(bar.begin() + 1, filled, '=');
     std::fprintf(stderr, "\r\x1b[Kepoch %lld/%lld %s %lld/%zu  %.1f img/s  ETA %s  %s", (long long)pos.epoch,
                  (long long)last_epoch_, bar.c_str(), (long long)pos.epoch_iter, epoch_items_, rate_,
                  duration_text(eta).c_str(), losses_text(last_).c_str());

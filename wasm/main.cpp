@@ -155,7 +155,7 @@ void frame() {
   fit_drawing_to_model(a);
   glfwPollEvents();
   if (!a.pointer_events.empty()) wake();
-  if (uint64_t sig = signature(a); sig != last_signature) last_signature = sig, frames_left = 1;
+  if (uint64_t sig = signature(a); sig != last_signature) last_signature = sig, frames_left = 3;  // a few frames: the first after a reload or resize can be lost
   if (emscripten_get_now() > awake_until && frames_left == 0) {
     a.inference.pump(a.drawing);
     return;
