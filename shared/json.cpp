@@ -262,26 +262,26 @@ class JsonParser {
     return true;
   }
 
+  // Takes c when it is the next character.
+  bool eat(char c) {
+    if (pos_ >= s_.size() || s_[pos_] != c) return false;
+    pos_++;
+    return true;
+  }
+
   bool array(Json& out, int depth) {
     if (!enter(depth)) return false;
     out = Json::array();
-    if (pos_ < s_.size() && s_[pos_] == ']') {
-      pos_++;
-      return true;
-    }
+    if (eat(']')) return true;
     for (;;) {
       out.items_.emplace_back();
       if (!value(out.items_.back(), depth)) return false;
       skip_ws();
-      if (pos_ < s_.size() && s_[pos_] == ',') {
-        pos_++;
+      if (eat(',')) {
         skip_ws();
         continue;
       }
-      if (pos_ < s_.size() && s_[pos_] == ']') {
-        pos_++;
-        return true;
-      }
+      if (eat(']')) return true;
       return fail_expected("',' or ']' in array");
     }
   }
@@ -290,30 +290,22 @@ class JsonParser {
     size_t start = pos_;
     if (!enter(depth)) return false;
     out = Json::object();
-    if (pos_ < s_.size() && s_[pos_] == '}') {
-      pos_++;
-      return true;
-    }
+    if (eat('}')) return true;
     for (;;) {
       if (pos_ >= s_.size() || s_[pos_] != '"') return fail_expected("'\"' starting an object key");
       out.keys_.emplace_back();
       if (!string(out.keys_.back())) return false;
       skip_ws();
-      if (pos_ >= s_.size() || s_[pos_] != ':') return fail_expected("':' after object key");
-      pos_++;
+      if (!eat(':')) return fail_expected("':' after object key");
       skip_ws();
       out.items_.emplace_back();
       if (!value(out.items_.back(), depth)) return false;
       skip_ws();
-      if (pos_ < s_.size() && s_[pos_] == ',') {
-        pos_++;
+      if (eat(',')) {
         skip_ws();
         continue;
       }
-      if (pos_ < s_.size() && s_[pos_] == '}') {
-        pos_++;
-        break;
-      }
+      if (eat('}')) break;
       return fail_expected("',' or '}' in object");
     }
     // Duplicate keys: sort a list of views rather than compare all pairs (objects may be large).
