@@ -2,6 +2,7 @@
 // bundle (model.json + weights.safetensors). The test-time choices (norm mode, dropout noise) are recorded.
 #include <cstdio>
 #include <cstdlib>
+#include <utility>
 
 #include "native/commands.h"
 #include "native/model_file.h"
@@ -14,7 +15,7 @@ namespace p2p {
 
 int cmd_export(const Args& args) {
   std::string model, onnx, bundle, norm_mode = "auto", name, direction = "AtoB", license, attribution;
-  std::string epoch = "latest", checkpoints_dir = "runs";
+  std::string epoch = "latest", checkpoints_dir = "runs", metrics, provenance;
   bool fp16 = false, dropout_noise = false;
   int dropout_seed = 0, height = 256, width = 256;
   Options o("export", "A model file as an ONNX model (--onnx) and/or a web bundle (--bundle: model.json + weights.safetensors).");
@@ -36,6 +37,8 @@ int cmd_export(const Args& args) {
   o.integer("width", &width, "bundle: image width the model was trained at");
   o.text("license", &license, "TEXT", "bundle: licence of the model");
   o.text("attribution", &attribution, "TEXT", "bundle: credit for the data and the model");
+  o.text("metrics", &metrics, "FILE", "bundle: a metrics.json of `pix2pix test`, recorded as provenance.test_metrics");
+  o.text("provenance", &provenance, "FILE", "bundle: a JSON object whose members are added to model.json's provenance");
   if (Status st = o.parse(args); !st.ok()) return fail("export", st.error, 2);
   if (o.help_requested()) return std::printf("%s", o.help().c_str()), 0;
   if (model.empty() && !name.empty()) model = checkpoints_dir + "/" + name + "/checkpoints/" + epoch + "_net_G.safetensors";
@@ -53,6 +56,28 @@ int cmd_export(const Args& args) {
   const ModelSpec& spec = m.value.spec;
   NormMode mode = default_norm_mode(spec);
   if (norm_mode != "auto") mode = parse_norm_mode(norm_mode).value;
+
+  // Everything read before anything is written, so a bad file leaves no half-done export.
+  Json extra = Json::object();  // provenance beyond the checkpoint's metadata
+  if (!name.empty() && !o.given("model") && file_exists(checkpoints_dir + "/" + name + "/options.json")) {
+    Result<Json> options = read_json_file(checkpoints_dir + "/" + name + "/options.json");
+    if (!options.ok()) return fail("export", options.error, 2);
+    extra["training_options"] = std::move(options.value);
+  }
+  if (!metrics.empty()) {
+    Result<Json> j = read_json_file(metrics);
+    if (!j.ok()) return fail("export", j.error, 2);
+    const Json* summary = j.value.find("summary");
+    if (!summary || !summary->is_object())
+      return fail("export", metrics + ": no \"summary\" object (expected the metrics.json of pix2pix test)", 2);
+    extra["test_metrics"] = *summary;
+  }
+  if (!provenance.empty()) {
+    Result<Json> j = read_json_file(provenance);
+    if (!j.ok()) return fail("export", j.error, 2);
+    if (!j.value.is_object()) return fail("export", provenance + ": expected a JSON object", 2);
+    for (size_t i = 0; i < j.value.size(); i++) extra[j.value.keys()[i]] = j.value.items()[i];
+  }
 
   if (!onnx.empty()) {
     OnnxOptions opt;
@@ -80,8 +105,12 @@ int cmd_export(const Args& args) {
     info.norm_mode = mode;
     info.provenance = Json::object();
     info.provenance["exported_from"] = base_name(model);
-    for (const auto& [k, v] : m.value.metadata)
-      if (k == "source" || k == "dataset" || k == "epochs") info.provenance[k] = v;
+    // What `pix2pix train` recorded in the checkpoint, numbers as numbers.
+    for (const char* k : {"source", "run", "dataset", "hardware"})
+      if (auto it = m.value.metadata.find(k); it != m.value.metadata.end()) info.provenance[k] = it->second;
+    for (const auto& [k, key] : {std::pair{"epochs", "epochs"}, {"total_iters", "images_seen"}, {"train_seconds", "train_seconds"}})
+      if (auto it = m.value.metadata.find(k); it != m.value.metadata.end()) info.provenance[key] = std::atof(it->second.c_str());
+    for (size_t i = 0; i < extra.size(); i++) info.provenance[extra.keys()[i]] = extra.items()[i];
     info.license = license;
     info.attribution = attribution;
     if (Status st = write_bundle(bundle, info, m.value.weights, fp16); !st.ok()) return fail("export", st.error);

@@ -60,10 +60,8 @@ void add_test_options(Options& o, TestOptions& t) {
 Status apply_run_options(TestOptions& t) {
   const std::string path = t.checkpoints_dir + "/" + t.name + "/options.json";
   if (!file_exists(path)) return Status::Ok();
-  Result<std::vector<uint8_t>> text = read_file(path);
-  if (!text.ok()) return Status::Fail(text.error);
-  Result<Json> j = parse_json(std::string_view(reinterpret_cast<const char*>(text.value.data()), text.value.size()));
-  if (!j.ok()) return Status::Fail(path + ": " + j.error);
+  Result<Json> j = read_json_file(path);
+  if (!j.ok()) return Status::Fail(j.error);
   TrainOptions run;
   if (Status st = from_json(j.value, run); !st.ok()) return Status::Fail(path + ": " + st.error);
   t.dataroot = run.dataroot, t.layout = run.layout, t.direction = run.direction, t.preprocess = run.preprocess;

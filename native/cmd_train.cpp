@@ -64,10 +64,8 @@ Result<TrainOptions> parse_options(const Args& args, bool& help, bool& epoch_cou
   if (Status st = parse_onto(r.value); !st.ok() || help) return st.ok() ? r : R::Fail(st.error);
   const std::string stored = r.value.run_dir() + "/options.json";
   if (r.value.continue_train && file_exists(stored)) {
-    Result<std::vector<uint8_t>> text = read_file(stored);
-    if (!text.ok()) return R::Fail(text.error);
-    Result<Json> j = parse_json(std::string_view(reinterpret_cast<const char*>(text.value.data()), text.value.size()));
-    if (!j.ok()) return R::Fail(stored + ": " + j.error);
+    Result<Json> j = read_json_file(stored);
+    if (!j.ok()) return R::Fail(j.error);
     TrainOptions merged;
     if (Status st = from_json(j.value, merged); !st.ok()) return R::Fail(stored + ": " + st.error);
     if (Status st = parse_onto(merged); !st.ok()) return R::Fail(st.error);
@@ -178,6 +176,7 @@ Status Trainer::save(const std::string& label, const TrainProgress& pos) {
                                              {"dataset", base_name(t_.dataroot)},
                                              {"direction", t_.direction},
                                              {"crop_size", std::to_string(t_.crop_size)},
+                                             {"hardware", hardware_text(device_)},
                                              {"epochs", std::to_string(pos.epoch_done ? pos.epoch : pos.epoch - 1)}};
   return save_checkpoint(ckpt_dir_, label, model_, schedule_, pos, meta, options_json_);
 }
@@ -276,6 +275,7 @@ int Trainer::run(TrainProgress pos) {
     const double step_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const int64_t before = pos.total_iters;
     pos.epoch_iter += n, pos.epoch_batches++, pos.total_iters += n, pos.steps++;
+    pos.train_seconds += cur.seconds + step_s;
     pos.epoch_l1_sum += t_.use_L1 ? l.G_L1 : l.G_GAN, pos.epoch_l1_count++;  // the plateau policy watches G_L1
     reporter_.step(l, cur.seconds, step_s, n);
     auto crossed = [&](int freq) { return before / freq != pos.total_iters / freq; };

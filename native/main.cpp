@@ -2,6 +2,7 @@
 #include <ATen/Parallel.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -36,7 +37,9 @@ int main(int argc, char** argv) {
     usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
-  if (unsigned n = std::thread::hardware_concurrency()) at::set_num_threads(int(n));
+  // LibTorch's default may be below the core count; an explicit OMP_NUM_THREADS wins (to share a machine).
+  if (!std::getenv("OMP_NUM_THREADS"))
+    if (unsigned n = std::thread::hardware_concurrency()) at::set_num_threads(int(n));
   for (const Command& c : kCommands)
     if (!std::strcmp(argv[1], c.name)) return c.run(p2p::Args(argv + 2, argv + argc));
   std::fprintf(stderr, "pix2pix: unknown command '%s' (pix2pix --help lists them)\n", argv[1]);

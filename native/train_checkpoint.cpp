@@ -3,6 +3,7 @@
 
 #include <torch/torch.h>
 
+#include <cmath>
 #include <cstdlib>
 
 #include "shared/file_io.h"
@@ -104,6 +105,7 @@ Status save_checkpoint(const std::string& dir, const std::string& label, const P
   Meta gm = g_metadata;
   for (const auto& [k, v] : model.g_spec.to_metadata()) gm[k] = v;
   put_position(gm, p);
+  gm["train_seconds"] = json_number(std::round(p.train_seconds));
   if (Status st = save_safetensors(checkpoint_path(dir, label, "net_G"), model.G->to_weights(), gm); !st.ok()) return st;
   if (model.D) {
     Meta dm = model.d_spec.to_metadata();
@@ -120,6 +122,7 @@ Status save_checkpoint(const std::string& dir, const std::string& label, const P
   sm["steps"] = std::to_string(p.steps);
   sm["epoch_l1_sum"] = json_number(p.epoch_l1_sum);
   sm["epoch_l1_count"] = std::to_string(p.epoch_l1_count);
+  sm["train_seconds"] = json_number(p.train_seconds);
   sm["plateau_best"] = json_number(schedule.plateau_best);
   sm["plateau_factor"] = json_number(schedule.plateau_factor);
   sm["plateau_bad"] = std::to_string(schedule.plateau_bad);
@@ -173,6 +176,7 @@ Result<TrainProgress> load_checkpoint(const std::string& dir, const std::string&
        read_int(m, "plateau_bad", bad);
   if (!ok) return R::Fail(sp + ": the training position or schedule is missing from its metadata");
   p.epoch_done = m.at("epoch_done") == "1";
+  read_double(m, "train_seconds", p.train_seconds);  // absent in checkpoints of older versions: counts from here
   sched.plateau_bad = int(bad);
 
   if (Status st = model.G->load_weights(g.value.weights); !st.ok()) return R::Fail(gp + ": " + st.error);

@@ -22,6 +22,7 @@ struct TrainProgress {
   int64_t steps = 0;          // optimisation steps since the run began
   double epoch_l1_sum = 0;    // the plateau policy's metric (the epoch's mean G_L1, or G_GAN without L1), accumulated
   int64_t epoch_l1_count = 0;
+  double train_seconds = 0;   // time spent loading and stepping since the run began, over all resumes
 };
 
 // The reference's init_weights: conv weights by init_type (normal(0, gain), xavier_normal(gain),

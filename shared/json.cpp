@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "file_io.h"
+
 namespace p2p {
 
 namespace {
@@ -464,5 +466,13 @@ class JsonParser {
 };
 
 Result<Json> parse_json(std::string_view text, int max_depth) { return JsonParser(text, max_depth).run(); }
+
+Result<Json> read_json_file(const std::string& path) {
+  Result<std::vector<uint8_t>> bytes = read_file(path);
+  if (!bytes.ok()) return Result<Json>::Fail(bytes.error);
+  Result<Json> j = parse_json(std::string_view(reinterpret_cast<const char*>(bytes.value.data()), bytes.value.size()));
+  if (!j.ok()) j.error = path + ": " + j.error;
+  return j;
+}
 
 }  // namespace p2p

@@ -92,6 +92,9 @@ class Json {
 // max_depth and duplicate object keys are refused.
 Result<Json> parse_json(std::string_view text, int max_depth = 256);
 
+// A whole file's JSON; errors begin with the path.
+Result<Json> read_json_file(const std::string& path);
+
 // The JSON text for a string, quotes included (control characters as \n, \t, ... or \u00XX).
 std::string json_quote(std::string_view s);
 // The shortest text for d that reads back to d ("1", "0.1", "1e+20"); "null" for NaN/inf.

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <random>
 #include <thread>
 
@@ -296,11 +297,30 @@ TEST_F(Train, LearnsShapesAndWritesItsPages) {
   EXPECT_EQ(big.value.width, 100);
   EXPECT_EQ(read_json(dir / "results/shapes/val_10/metrics.json")["images"].size(), 2u);
 
-  // Export straight from the run.
-  r = pix2pix({"export", "--name", "shapes", "--checkpoints_dir", runs, "--bundle", dir / "bundle"});
+  // Export straight from the run, with what the run recorded, the test metrics and extra provenance.
+  write_text(dir / "extra.json", "{\"training_setup\": \"a test\", \"baseline\": {\"l1\": 0.5}}");
+  const std::string metrics_file = dir / "results/shapes/val_latest/metrics.json";
+  r = pix2pix({"export", "--name", "shapes", "--checkpoints_dir", runs, "--bundle", dir / "bundle", "--metrics", metrics_file,
+               "--provenance", dir / "extra.json"});
   ASSERT_EQ(r.code, 0) << r.err;
   Json model = read_json(dir / "bundle/model.json");
   EXPECT_NE(model.dump().find("unet_64"), std::string::npos) << model.dump();
+  const Json& prov = model["provenance"];
+  EXPECT_EQ(prov.get_int("epochs"), 15) << prov.dump();
+  EXPECT_EQ(prov.get_int("images_seen"), 15 * 16);
+  EXPECT_GT(prov.get_number("train_seconds", -1), 0.0) << prov.dump();  // both invocations, counted across the resume
+  EXPECT_NE(prov.get_string("hardware").find("thread"), std::string::npos) << prov.dump();
+  EXPECT_EQ(prov["training_options"].get_string("netG"), "unet_64");
+  EXPECT_EQ(prov["test_metrics"].get_number("l1", -1), metrics["summary"].get_number("l1", -2));
+  EXPECT_EQ(prov.get_string("training_setup"), "a test");
+  EXPECT_EQ(prov["baseline"].get_number("l1", -1), 0.5);
+  // A file that is not a test's metrics.json: one line, exit 2, nothing written.
+  r = pix2pix({"export", "--name", "shapes", "--checkpoints_dir", runs, "--bundle", dir / "bundle2", "--onnx", dir / "x.onnx",
+               "--metrics", dir / "extra.json"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("summary"), std::string::npos) << r.err;
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  EXPECT_FALSE(p2p::file_exists(dir / "bundle2") || p2p::file_exists(dir / "x.onnx"));
 }
 
 // (b) resume: at an epoch boundary, mid-epoch, and after Ctrl-C, the weights of an uninterrupted run.
@@ -316,8 +336,12 @@ TEST_F(Train, ResumeGivesTheUninterruptedWeights) {
   ASSERT_EQ(r.code, 0) << r.err;
   r = pix2pix(small("split", with(common, {"--n_epochs", "1", "--n_epochs_decay", "0"})));
   ASSERT_EQ(r.code, 0) << r.err;
+  const double first_part = std::atof(load(ckpt("split", "latest_state.safetensors")).metadata["train_seconds"].c_str());
   r = pix2pix(small("split", {"--continue_train", "--n_epochs", "2"}));
   ASSERT_EQ(r.code, 0) << r.err;
+  // The training time goes on counting across the resume.
+  EXPECT_GT(first_part, 0.0);
+  EXPECT_GT(std::atof(load(ckpt("split", "latest_state.safetensors")).metadata["train_seconds"].c_str()), first_part);
   r = pix2pix(small("mid", with(common, {"--n_epochs", "2", "--n_epochs_decay", "0", "--stop_after_iters", "8"})));
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("stopped"), std::string::npos) << r.out;

@@ -1,0 +1,86 @@
+// What model.json records about the default sketch model beyond the checkpoint's own metadata (used by
+// scripts/train-defaults): the dataset, how it was trained and tested, and the L1-only model it is compared with.
+//   node scripts/default-provenance.mjs DATA_DIR SETUP_TEXT   -> provenance JSON on stdout
+//   node scripts/default-provenance.mjs --table MODEL_JSON    -> the README's metrics table (markdown)
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const readJson = (file) => JSON.parse(readFileSync(file, 'utf8'));
+
+function checkpointMetadata(run) {
+  const file = path.join(ROOT, 'runs', run, 'checkpoints', 'latest_net_G.safetensors');
+  const bytes = readFileSync(file);
+  const headerLength = Number(bytes.readBigUInt64LE(0));
+  return JSON.parse(bytes.toString('utf8', 8, 8 + headerLength)).__metadata__ || {};
+}
+
+// Checkpoints written before the trainer recorded its time: the logged windows' images over their rates.
+function secondsFromLog(run) {
+  let seconds = 0, last = 0;
+  for (const line of readFileSync(path.join(ROOT, 'runs', run, 'log.jsonl'), 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const r = JSON.parse(line);
+    if (r.total_iters < last) last = 0;  // a restarted run
+    if (r.images_per_sec > 0) seconds += (r.total_iters - last) / r.images_per_sec;
+    last = r.total_iters;
+  }
+  return Math.round(seconds);
+}
+
+function trainingRecord(run) {
+  const meta = checkpointMetadata(run);
+  const record = { run, epochs: Number(meta.epochs), images_seen: Number(meta.total_iters) };
+  if (meta.train_seconds !== undefined) record.train_seconds = Number(meta.train_seconds);
+  else record.train_seconds = secondsFromLog(run), record.train_seconds_from = 'log.jsonl';
+  return record;
+}
+
+function testMetrics(run) {
+  return readJson(path.join(ROOT, 'results', run, 'test_latest', 'metrics.json')).summary;
+}
+
+function provenance(dataDir, setup) {
+  const pairs = {};
+  for (const split of ['train', 'val', 'test'])
+    pairs[split] = readdirSync(path.join(dataDir, split)).filter((f) => f.endsWith('.png')).length;
+  const twemoji = readJson(path.join(ROOT, 'node_modules', '@twemoji', 'svg', 'package.json')).version;
+  const main = trainingRecord('edges2emoji');
+  const out = {
+    dataset_details: {
+      name: 'edges2emoji',
+      source: `Twemoji ${twemoji} (npm @twemoji/svg) rendered at 256x256 on white; A: pix2pix edges of B`,
+      license: 'CC-BY-4.0',
+      split: 'by base emoji (skin-tone variants together), 80/10/10 by hash; flags and keycaps left out',
+      pairs,
+    },
+    training_setup: setup,
+    test_protocol: 'pix2pix test on the whole test split: each image\'s own batch statistics, dropout as noise (seed 0), as the reference test.py',
+    l1_only_baseline: { ...trainingRecord('edges2emoji_l1'), test_metrics: testMetrics('edges2emoji_l1') },
+  };
+  if (main.train_seconds_from) out.train_seconds = main.train_seconds, out.train_seconds_from = main.train_seconds_from;
+  return out;
+}
+
+function table(modelJson) {
+  const p = readJson(modelJson).provenance;
+  const row = (label, epochs, m) => {
+    const lab = m.lab_intersection_set;
+    return `| ${label} | ${epochs} | ${m.l1.toFixed(4)} | ${m.ssim.toFixed(4)} | ${m.psnr.toFixed(2)} | ` +
+           `${lab.L.toFixed(3)} / ${lab.a.toFixed(3)} / ${lab.b.toFixed(3)} |`;
+  };
+  return ['| model (unet_256, ngf 16) | epochs | L1 | SSIM | PSNR (dB) | Lab histogram intersection L / a / b |',
+          '|---|---|---|---|---|---|',
+          row('L1 + cGAN (the default)', p.epochs, p.test_metrics),
+          row('L1 only', p.l1_only_baseline.epochs, p.l1_only_baseline.test_metrics)].join('\n');
+}
+
+const args = process.argv.slice(2);
+try {
+  if (args[0] === '--table' && args.length === 2) console.log(table(args[1]));
+  else if (args.length === 2 && existsSync(args[0])) console.log(JSON.stringify(provenance(args[0], args[1]), null, 2));
+  else throw new Error('usage: default-provenance.mjs DATA_DIR SETUP_TEXT | --table MODEL_JSON');
+} catch (e) {
+  console.error(`default-provenance: ${e.message.split('\n')[0]}`);
+  process.exit(1);
+}
