@@ -3,9 +3,11 @@
 #include <ATen/ATen.h>
 #include <torch/cuda.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <vector>
 
 #include "native/commands.h"
 #include "native/model_file.h"
@@ -52,6 +54,11 @@ torch::Tensor pad_reflect(const torch::Tensor& x, int64_t h, int64_t w) {
   return x.index_select(2, reflect_indices(x.size(2), h)).index_select(3, reflect_indices(x.size(3), w));
 }
 
+double median(std::vector<double> xs) {
+  std::nth_element(xs.begin(), xs.begin() + xs.size() / 2, xs.end());
+  return xs[xs.size() / 2];
+}
+
 }  // namespace
 
 int cmd_run(const Args& args) {
@@ -68,7 +75,7 @@ int cmd_run(const Args& args) {
   o.flag("dropout-noise", &dropout_noise, "keep dropout on as noise (the reference protocol)");
   o.integer("dropout-seed", &dropout_seed, "seed of the dropout noise (implies --dropout-noise)");
   o.choice("device", &device, {"auto", "cpu", "cuda"}, "where to run (auto: cuda when available)");
-  o.integer("repeat", &repeat, "run the pass this many times and print the mean time");
+  o.integer("repeat", &repeat, "run the pass this many times and print the median time (N > 1: after a warm-up pass)");
   if (Status st = o.parse(args); !st.ok()) return fail("run", st.error, 2);
   if (o.help_requested()) return std::printf("%s", o.help().c_str()), 0;
   if (model.empty() || input.empty() || output.empty()) return fail("run", "--model, --input and --output are required", 2);
@@ -117,7 +124,7 @@ int cmd_run(const Args& args) {
   run.dropout_seed = dropout_seed;
 
   Tensor y;
-  double ms = 0;
+  std::vector<double> times;
   try {
     torch::Device dev = device == "cuda" || (device == "auto" && torch::cuda::is_available()) ? torch::kCUDA : torch::kCPU;
     GraphModule net(g);
@@ -128,11 +135,11 @@ int cmd_run(const Args& args) {
     torch::NoGradGuard no_grad;
     torch::Tensor in = pad_reflect(to_torch(x), ph, pw).to(dev);
     torch::Tensor out;
-    for (int i = 0; i < repeat; i++) {
+    for (int i = 0; i < repeat + (repeat > 1); i++) {
       auto t0 = std::chrono::steady_clock::now();
       out = net->forward(in);
       if (dev.is_cuda()) torch::cuda::synchronize();
-      ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      if (i > 0 || repeat == 1) times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
     if (out.size(2) == ph && out.size(3) == pw) out = out.narrow(2, 0, h).narrow(3, 0, w);  // crop the padding off
     y = from_torch(out);
@@ -146,7 +153,7 @@ int cmd_run(const Args& args) {
   if (!saved.ok()) return fail("run", saved.error);
   std::printf("%s -> %s %s (%s%s%s, %.1f ms per pass)\n", input.c_str(), output.c_str(), shape_str(y.shape).c_str(),
               m.value.spec.describe().c_str(), mode == NormMode::BatchStats ? ", batch statistics" : "",
-              run.dropout_noise ? ", dropout noise" : "", ms / repeat);
+              run.dropout_noise ? ", dropout noise" : "", median(times));
   return 0;
 }
 

@@ -1,39 +1,24 @@
 // Per-image latency of the page (ONNX Runtime Web on WebAssembly and on WebGPU, in headless Chromium)
 // next to onnxruntime-node on the same bundle and machine, as ratios. Median of the runs after a warm-up.
 // usage: node scripts/bench-page.mjs [--bundle DIR] [--runs N] [--gpu-runs N] [--backends wasm,webgpu]
-//   --bundle: a model bundle (default build/web/models/demo); the page is build/web.
+//   --bundle: a model bundle (default build/web/models/edges2emoji); the page is build/web.
 // Headless Chromium's WebGPU is SwiftShader (a CPU emulation) unless the machine gives it a GPU.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import {
-  ROOT, launch, makeSite, onnxOfBundle, openPage, ort, removeDir, settled, waitFor,
+  ROOT, launch, makeSite, median, nodeLatency, onnxOfBundle, openPage, removeDir, settled, waitFor,
 } from '../tests/browser/harness.mjs';
 
 function option(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
 }
-const bundle = path.resolve(option('bundle', path.join(ROOT, 'build', 'web', 'models', 'demo')));
+const bundle = path.resolve(option('bundle', path.join(ROOT, 'build', 'web', 'models', 'edges2emoji')));
 const runs = Number(option('runs', 10)), gpuRuns = Number(option('gpu-runs', 3));
 const backends = option('backends', 'wasm,webgpu').split(',');
 const manifest = JSON.parse(readFileSync(path.join(bundle, 'model.json'), 'utf8'));
 const { height: h, width: w, channels: c } = manifest.input;
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-async function nodeLatency(onnx, c, h, w, n) {
-  const session = await ort.InferenceSession.create(onnx);
-  const input = new ort.Tensor('float32', new Float32Array(c * h * w).map((_, i) => Math.sin(i)), [1, c, h, w]);
-  const times = [];
-  for (let i = 0; i <= n; i++) {
-    const t0 = performance.now();
-    await session.run({ [session.inputNames[0]]: input });
-    if (i > 0) times.push(performance.now() - t0);  // the first run warms up
-  }
-  await session.release();
-  return median(times);
-}
 
 async function pageLatency(browser, url, backend, n) {
   const page = await openPage(browser, `${url}?backend=${backend}&model=bench`);

@@ -15,7 +15,7 @@ function checkpointMetadata(run) {
   return JSON.parse(bytes.toString('utf8', 8, 8 + headerLength)).__metadata__ || {};
 }
 
-// Checkpoints written before the trainer recorded its time: the logged windows' images over their rates.
+// Training time from the log: each logged window's images over its rate.
 function secondsFromLog(run) {
   let seconds = 0, last = 0;
   for (const line of readFileSync(path.join(ROOT, 'runs', run, 'log.jsonl'), 'utf8').split('\n')) {
@@ -31,8 +31,10 @@ function secondsFromLog(run) {
 function trainingRecord(run) {
   const meta = checkpointMetadata(run);
   const record = { run, epochs: Number(meta.epochs), images_seen: Number(meta.total_iters) };
-  if (meta.train_seconds !== undefined) record.train_seconds = Number(meta.train_seconds);
-  else record.train_seconds = secondsFromLog(run), record.train_seconds_from = 'log.jsonl';
+  // A run begun before the trainer kept time counts only from its resume: the log then covers more.
+  const counted = Number(meta.train_seconds || 0), logged = secondsFromLog(run);
+  record.train_seconds = Math.max(counted, logged);
+  if (logged > 1.1 * counted) record.train_seconds_from = 'log.jsonl';
   return record;
 }
 

@@ -68,6 +68,23 @@ export function onnxOfBundle(dir) {
   }
 }
 
+export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+// Median ms per run of an ONNX model in onnxruntime-node (CPU, its default threads) on a fixed input of
+// c x h x w, after one warm-up run: the baseline of the benchmark scripts.
+export async function nodeLatency(onnx, c, h, w, n) {
+  const session = await ort.InferenceSession.create(onnx);
+  const input = new ort.Tensor('float32', new Float32Array(c * h * w).map((_, i) => Math.sin(i)), [1, c, h, w]);
+  const times = [];
+  for (let i = 0; i <= n; i++) {
+    const t0 = performance.now();
+    await session.run({ [session.inputNames[0]]: input });
+    if (i > 0) times.push(performance.now() - t0);
+  }
+  await session.release();
+  return median(times);
+}
+
 // models: [{ id, name, dir (a bundle folder to serve) | files ({name: contents}), default }]
 export function makeSite(models) {
   check(readdirSync(WEB_DIR).includes('studio.js'), `${WEB_DIR} has no studio.js: run scripts/build wasm first`);

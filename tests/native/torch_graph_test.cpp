@@ -267,23 +267,3 @@ TEST(TorchGraph, CudaMatchesCpu) {
   }
 }
 
-TEST(TorchGraph, Unet256Ngf64Timing) {
-  if (unsigned n = std::thread::hardware_concurrency()) at::set_num_threads(int(n));  // as pix2pix does
-  GraphModule net = module_for(generator("unet_256", Norm::Batch, 64, true));
-  net->set_mode(RunMode::eval(NormMode::BatchStats));
-  torch::Device dev = torch::cuda::is_available() ? torch::kCUDA : torch::kCPU;
-  net->to(dev);
-  torch::NoGradGuard no_grad;
-  torch::Tensor x = torch::randn({1, 3, 256, 256}).to(dev);
-  net->forward(x);  // warm-up
-  const int runs = 5;
-  auto t0 = std::chrono::steady_clock::now();
-  torch::Tensor y;
-  for (int i = 0; i < runs; i++) y = net->forward(x);
-  if (dev.is_cuda()) torch::cuda::synchronize();
-  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / runs;
-  std::printf("[ timing   ] unet_256 ngf 64 forward, batch 1, 256x256 on %s (%d threads): %.1f ms\n",
-              dev.is_cuda() ? "CUDA" : "CPU", at::get_num_threads(), ms);
-  EXPECT_EQ(y.sizes(), (std::vector<int64_t>{1, 3, 256, 256}));
-  EXPECT_TRUE(torch::isfinite(y).all().item<bool>());
-}

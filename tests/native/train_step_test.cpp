@@ -57,14 +57,23 @@ TEST(TrainStep, ReproducesReferenceIterations) {
 
   Result<Weights> after = import_checkpoint(dir + "after_net_G.pth", g);
   ASSERT_TRUE(after.ok()) << after.error;
+  // Adam divides each gradient by its own magnitude, so a weight whose gradient is rounding noise can move by up
+  // to about lr each step in either direction, depending on the summation order (the thread count). With batch 1,
+  // the deep layers' batch norm over 2x2 and 4x4 maps leaves such gradients: 3 weights in 853539 here with 2
+  // threads, 1172 (0.14%) with 1. They must stay few; the output after the steps must agree closely.
   double worst = 0;
+  size_t apart = 0, total = 0;
   Weights ours = model.G->to_weights();
   for (const auto& [name, t] : after.value) {
     const Tensor& o = ours.at(name);
-    for (size_t i = 0; i < t.data.size(); i++) worst = std::max(worst, double(std::abs(t.data[i] - o.data[i])));
+    for (size_t i = 0; i < t.data.size(); i++) {
+      const double d = std::abs(t.data[i] - o.data[i]);
+      worst = std::max(worst, d), apart += d > 1e-5, total++;
+    }
   }
-  std::printf("max |weight difference| after two steps: %.3g\n", worst);
-  EXPECT_LT(worst, 1e-4);
+  std::printf("max |weight difference| after two steps: %.3g; %zu of %zu weights differ by more than 1e-5\n", worst, apart, total);
+  EXPECT_LT(worst, 2 * 2 * 2e-4);  // two steps of at most ~lr (2e-4) each way
+  EXPECT_LT(apart, total / 100);
 
   model.G->set_mode(RunMode::eval(NormMode::Running));
   torch::Tensor out = model.generate(A);
