@@ -225,6 +225,14 @@ Result<Bundle> read_bundle(const std::string& dir) {
   return b;
 }
 
+OnnxOptions onnx_options(const Bundle& b) {
+  OnnxOptions opt;
+  opt.norm_mode = b.norm_mode;
+  opt.fp16 = b.fp16;
+  opt.doc = b.spec.describe();
+  return opt;
+}
+
 Result<std::vector<uint8_t>> bundle_to_onnx(const Bundle& b, const OnnxOptions& opt) {
   Result<Graph> g = build(b.spec);
   if (!g.ok()) return Result<std::vector<uint8_t>>::Fail(g.error);

@@ -52,6 +52,10 @@ Status write_bundle(const std::string& dir, const BundleInfo& info, const Weight
 Result<Bundle> read_bundle_from_memory(std::string_view model_json, const uint8_t* weights, size_t size);
 Result<Bundle> read_bundle(const std::string& dir);
 
+// The bundle's own ONNX choices: its norm mode and weight precision, and the doc string `pix2pix export --onnx`
+// writes (so the bytes agree); no dropout noise.
+OnnxOptions onnx_options(const Bundle& b);
+
 // The ONNX model of a bundle: the graph its spec describes with its weights.
 Result<std::vector<uint8_t>> bundle_to_onnx(const Bundle& b, const OnnxOptions& opt);
 

@@ -15,12 +15,9 @@ void pixel_range(const p2p::Bundle& b, float& lo, float& hi) {
 }  // namespace
 
 p2p::OnnxOptions Inference::options(const Session& s) const {
-  p2p::OnnxOptions opt;
-  opt.norm_mode = s.bundle->norm_mode;
+  p2p::OnnxOptions opt = p2p::onnx_options(*s.bundle);
   opt.dropout_noise = s.variation;
   opt.dropout_seed = s.seed;
-  opt.fp16 = s.bundle->fp16;
-  opt.doc = s.bundle->spec.describe();  // as `pix2pix export --onnx` writes it, so the bytes agree
   return opt;
 }
 

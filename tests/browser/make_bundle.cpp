@@ -41,11 +41,7 @@ int make_onnx(int argc, char** argv) {
   if (argc < 4) return fail("onnx DIR OUT.onnx");
   p2p::Result<p2p::Bundle> b = p2p::read_bundle(argv[2]);
   if (!b.ok()) return fail(b.error);
-  p2p::OnnxOptions opt;  // as wasm/inference.cpp builds it
-  opt.norm_mode = b.value.norm_mode;
-  opt.fp16 = b.value.fp16;
-  opt.doc = b.value.spec.describe();
-  p2p::Result<std::vector<uint8_t>> bytes = p2p::bundle_to_onnx(b.value, opt);
+  p2p::Result<std::vector<uint8_t>> bytes = p2p::bundle_to_onnx(b.value, p2p::onnx_options(b.value));  // as the page
   if (!bytes.ok()) return fail(bytes.error);
   p2p::Status st = p2p::write_file_atomic(argv[3], bytes.value);
   return st.ok() ? 0 : fail(st.error);

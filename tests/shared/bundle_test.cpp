@@ -129,6 +129,12 @@ TEST(Bundle, WriteReadRoundTrip) {
     Result<std::vector<uint8_t>> a = bundle_to_onnx(b.value, opt);
     ASSERT_TRUE(a.ok()) << a.error;
     EXPECT_EQ(a.value, write_onnx(build(small_spec()).value, b.value.weights, opt).value);
+    // Its own choices: its norm mode and precision, the exporter's doc string, no noise.
+    OnnxOptions own = onnx_options(b.value);
+    EXPECT_EQ(own.norm_mode, b.value.norm_mode);
+    EXPECT_EQ(own.fp16, fp16);
+    EXPECT_EQ(own.doc, b.value.spec.describe());
+    EXPECT_FALSE(own.dropout_noise);
   }
   // Writing twice gives the same files.
   ASSERT_TRUE(write_bundle(dir, small_info(), w, false).ok());
