@@ -45,23 +45,27 @@ set(ORT_DIST ${CMAKE_SOURCE_DIR}/node_modules/onnxruntime-web/dist)
 set(ORT_FILES ort.webgpu.min.mjs ort-wasm-simd-threaded.asyncify.mjs ort-wasm-simd-threaded.asyncify.wasm
               ort.wasm.min.mjs ort-wasm-simd-threaded.mjs ort-wasm-simd-threaded.wasm)
 file(GLOB P2P_WEB_FILES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/web/*.*)
+# web/models (index.json, one folder per bundle: model.json + weights) is mirrored afresh on every
+# build (a custom target always runs), so a re-exported or removed bundle shows at once.
+file(GLOB_RECURSE P2P_WEB_MODELS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/web/models/*)
 set(ORT_PATHS)
 foreach(f ${ORT_FILES})
   list(APPEND ORT_PATHS ${ORT_DIST}/${f})
 endforeach()
 add_custom_target(web ALL
+  COMMAND ${CMAKE_COMMAND} -E rm -rf ${P2P_WEB_DIR}/models
   COMMAND ${CMAKE_COMMAND} -E make_directory ${P2P_WEB_DIR}/ort ${P2P_WEB_DIR}/models ${P2P_WEB_DIR}/licenses
   COMMAND ${CMAKE_COMMAND} -E copy ${CMAKE_SOURCE_DIR}/LICENSE ${P2P_WEB_DIR}/licenses/pix2pix-studio.txt
   COMMAND ${CMAKE_COMMAND} -E copy ${IMGUI_DIR}/LICENSE.txt ${P2P_WEB_DIR}/licenses/imgui.txt
   COMMAND ${CMAKE_COMMAND} -E copy ${P2P_WEB_FILES} ${P2P_WEB_DIR}/
-  COMMAND ${CMAKE_COMMAND} -E copy ${CMAKE_SOURCE_DIR}/web/models/index.json ${P2P_WEB_DIR}/models/
+  COMMAND ${CMAKE_COMMAND} -E copy_directory ${CMAKE_SOURCE_DIR}/web/models ${P2P_WEB_DIR}/models
   COMMAND ${CMAKE_COMMAND} -E copy $<TARGET_FILE:studio> $<TARGET_FILE_DIR:studio>/studio.wasm ${P2P_WEB_DIR}/
   COMMAND ${CMAKE_COMMAND} -E copy ${ORT_PATHS} ${P2P_WEB_DIR}/ort/
-  DEPENDS studio ${P2P_WEB_FILES} ${CMAKE_SOURCE_DIR}/web/models/index.json
+  DEPENDS studio ${P2P_WEB_FILES} ${P2P_WEB_MODELS}
   COMMENT "Assembling the static page in ${P2P_WEB_DIR}")
 
-# Test tool for tests/browser (and the demo bundle until a trained default model ships): untrained
-# bundles and the page's ONNX bytes, from the same shared/ code, run under node.
+# Test tool for tests/browser: untrained bundles and the page's ONNX bytes, from the same shared/
+# code, run under node.
 add_executable(make_bundle ${CMAKE_SOURCE_DIR}/tests/browser/make_bundle.cpp)
 target_link_libraries(make_bundle p2p_shared)
 target_link_options(make_bundle PRIVATE -sNODERAWFS=1 -sALLOW_MEMORY_GROWTH=1 -sEXIT_RUNTIME=1 -sENVIRONMENT=node)

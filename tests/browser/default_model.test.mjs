@@ -1,0 +1,118 @@
+// The page as built (build/web, its own models/index.json) loads the trained default model, edges2emoji,
+// shows its Twemoji CC-BY attribution, and turns a drawn face outline into a coloured picture: not blank,
+// not the input back, with emoji colours (an untrained model gives grey noise and fails here).
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+import {
+  WEB_DIR, check, click, difference, inked, inputPixels, launch, openPage, outputPixels, run, screenshot,
+  screenshotOnFailure, serveSite, settled, stroke, test, waitFor,
+} from './harness.mjs';
+
+const ID = 'edges2emoji';
+const listed = JSON.parse(readFileSync(path.join(WEB_DIR, 'models', 'index.json'), 'utf8')).models.find((e) => e.id === ID);
+check(listed, `${WEB_DIR}/models/index.json does not list ${ID}: run scripts/build wasm first`);
+const { server, url } = await serveSite(WEB_DIR);  // no COOP/COEP: the service worker provides isolation
+const browser = await launch();
+const page = await openPage(browser, `${url}?backend=wasm`);
+screenshotOnFailure(page);
+
+// Thresholds, in levels of 255. Measured with the first checkpoint (1 epoch): std dev of 8x8 block
+// means r/g/b 19.2/44.4/70.4 (mean 44.7; a yellow-orange face on white, so red stays high), 56% of
+// blocks coloured, mean |output - input| 57, mean |pixel - left neighbour| 1.7. Untrained unet_256s
+// (ngf 16) give noise: at init gain 0.02 grey (block std dev 1.9, no coloured block, neighbour 14.4),
+// at gain 0.2 saturated (block std dev 13.3, 83% of blocks coloured, neighbour 84).
+const MIN_STD = 20, MIN_DIFF = 20, CHROMA = 40, MIN_COLOURED = 0.05, MAX_ROUGH = 6;
+
+// Statistics of 8x8 block means: an untrained model's output is per-pixel noise, which mostly
+// averages away there; a trained one paints regions of colour, which do not.
+const BLOCK = 8;
+function blocks(rgb, width, height) {
+  const out = [];
+  for (let by = 0; by < height; by += BLOCK)
+    for (let bx = 0; bx < width; bx += BLOCK) {
+      const m = [0, 0, 0];
+      for (let y = by; y < by + BLOCK; y++)
+        for (let x = bx; x < bx + BLOCK; x++) for (let c = 0; c < 3; c++) m[c] += rgb[(y * width + x) * 3 + c];
+      out.push(...m.map((v) => v / (BLOCK * BLOCK)));
+    }
+  return out;
+}
+
+function stats(rgb) {
+  const n = rgb.length / 3, sum = [0, 0, 0], sq = [0, 0, 0];
+  let coloured = 0;
+  for (let i = 0; i < rgb.length; i += 3) {
+    for (let c = 0; c < 3; c++) sum[c] += rgb[i + c], sq[c] += rgb[i + c] * rgb[i + c];
+    if (Math.max(rgb[i], rgb[i + 1], rgb[i + 2]) - Math.min(rgb[i], rgb[i + 1], rgb[i + 2]) > CHROMA) coloured++;
+  }
+  const mean = sum.map((s) => s / n);
+  const std = sq.map((s, c) => Math.sqrt(Math.max(0, s / n - mean[c] * mean[c])));
+  return { mean, std, meanStd: (std[0] + std[1] + std[2]) / 3, coloured: coloured / n };
+}
+
+// Mean |pixel - its left neighbour| over all channels: low for painted regions, high for noise.
+function roughness(rgb, width) {
+  let sum = 0, n = 0;
+  for (let i = 3; i < rgb.length; i++)
+    if ((i / 3 | 0) % width) sum += Math.abs(rgb[i] - rgb[i - 3]), n++;
+  return sum / n;
+}
+
+test('the default model is edges2emoji, loaded without error, with its Twemoji CC-BY attribution', async () => {
+  const s = await settled(page, 300000);
+  check(!s.error, `error shown: ${s.error}`);
+  check(s.model === ID, `default model '${s.model}', wanted ${ID}`);
+  check(s.backend.startsWith('wasm'), `backend '${s.backend}', wanted wasm`);
+  check(s.width === 256 && s.height === 256, `canvas ${s.width}x${s.height}`);
+  check(listed.default && s.models.length === 1, `index.json: default ${listed.default}, ${s.models.length} models listed`);
+  // The page shows model.json's licence and attribution (they win over index.json's): both must credit Twemoji.
+  const m = s.models.find((e) => e.id === ID);
+  console.log(`  ${ID}: licence '${m.license}', attribution '${m.attribution}'`);
+  for (const [where, e] of [['index.json', listed], ['the page (model.json)', m]])
+    check(/CC-BY/.test(e.license) && /Twemoji/.test(e.attribution) && /CC-BY/.test(e.attribution),
+      `${where}: licence '${e.license}', attribution '${e.attribution}': no Twemoji CC-BY attribution`);
+  await click(page, 'licences');
+  await waitFor(page, () => !!window.studio.state().rects.licences_panel);
+  await screenshot(page, 'default-model-licences');
+  await click(page, 'licences_close');
+  await waitFor(page, () => !window.studio.state().rects.licences_panel);
+});
+
+test('a drawn face outline becomes a coloured picture, neither blank nor the input', async () => {
+  const round = (points) => points.map(([x, y]) => [Math.round(x), Math.round(y)]);
+  const arc = (cx, cy, r, from, to, n) =>
+    round(Array.from({ length: n + 1 }, (_, i) => from + (to - from) * i / n).map((a) => [cx + r * Math.cos(a), cy + r * Math.sin(a)]));
+  await stroke(page, arc(128, 128, 108, 0, 2 * Math.PI, 24), 4);  // head
+  await stroke(page, [[92, 88], [92, 118]]);                         // eyes
+  await stroke(page, [[164, 88], [164, 118]]);
+  await stroke(page, arc(128, 140, 52, Math.PI / 6, 5 * Math.PI / 6, 10), 4);  // smile (y grows downwards)
+  const s = await settled(page, 300000);
+  check(!s.error && s.model === ID, `model '${s.model}', error '${s.error}'`);
+  const input = await inputPixels(page);
+  check(inked(input) > 1500, `the face left ${inked(input)} inked pixels`);
+  const output = await outputPixels(page);
+  check(output && output.length === input.length, 'no output of the input size');
+  await screenshot(page, 'default-model-face');
+
+  const px = stats(output), bl = stats(blocks(output, s.width, s.height)), diff = difference(output, input).mean;
+  const f = (xs) => xs.map((x) => x.toFixed(1)).join('/');
+  const line = (what, m) => `  ${what}: mean r/g/b ${f(m.mean)}, std dev r/g/b ${f(m.std)} (mean ${m.meanStd.toFixed(1)}), ` +
+    `coloured (max-min > ${CHROMA}) ${(100 * m.coloured).toFixed(1)}%`;
+  console.log(line('pixels', px));
+  console.log(line(`${BLOCK}x${BLOCK} blocks`, bl));
+  const rough = roughness(output, s.width);
+  console.log(`  mean |output - input| ${diff.toFixed(1)}, mean |pixel - left neighbour| ${rough.toFixed(1)} (levels of 255; ${s.last_ms.toFixed(0)} ms per image)`);
+  check(bl.meanStd > MIN_STD, `the output is nearly uniform: ${BLOCK}x${BLOCK} block std dev ${bl.meanStd.toFixed(1)} (wanted > ${MIN_STD})`);
+  check(px.mean.some((v) => v > 20) && px.mean.some((v) => v < 235), `the output is nearly all black or white: mean ${f(px.mean)}`);
+  check(diff > MIN_DIFF, `the output is nearly the input: mean difference ${diff.toFixed(1)} (wanted > ${MIN_DIFF})`);
+  check(bl.coloured > MIN_COLOURED,
+    `only ${(100 * bl.coloured).toFixed(1)}% of the ${BLOCK}x${BLOCK} blocks are coloured (wanted > ${100 * MIN_COLOURED}%)`);
+  check(rough < MAX_ROUGH, `the output is noise: mean |pixel - left neighbour| ${rough.toFixed(1)} (wanted < ${MAX_ROUGH})`);
+  check(page.errors.length === 0, `page errors: ${page.errors.join('; ')}`);
+});
+
+await run(async () => {
+  await browser.close();
+  server.close();
+});
