@@ -32,26 +32,31 @@ if (!outFile) {
   console.error('usage: readme-figure.mjs SKETCH_DIR OUT.png');
   process.exit(2);
 }
-const results = (run) => path.join(ROOT, 'results', run, 'test_latest', 'images');
-const names = readdirSync(results('edges2emoji')).filter((f) => f.endsWith('_real_A.png')).map((f) => f.slice(0, -11)).sort();
-const picked = Array.from({ length: TEST_ROWS }, (_, i) => names[Math.floor((i + 0.5) * names.length / TEST_ROWS)]);
-const rows = picked.map((n) => [
-  path.join(results('edges2emoji'), `${n}_real_A.png`), path.join(results('edges2emoji_l1'), `${n}_fake_B.png`),
-  path.join(results('edges2emoji'), `${n}_fake_B.png`), path.join(results('edges2emoji'), `${n}_real_B.png`)]);
-for (const f of readdirSync(sketchDir).filter((f) => /^[a-z0-9-]+\.png$/.test(f)).sort()) {
-  const s = f.slice(0, -4);
-  rows.push([path.join(sketchDir, f), path.join(sketchDir, `${s}_edges2emoji_l1.png`), path.join(sketchDir, `${s}_edges2emoji.png`), null]);
-}
+try {
+  const results = (run) => path.join(ROOT, 'results', run, 'test_latest', 'images');
+  const names = readdirSync(results('edges2emoji')).filter((f) => f.endsWith('_real_A.png')).map((f) => f.slice(0, -11)).sort();
+  const picked = Array.from({ length: TEST_ROWS }, (_, i) => names[Math.floor((i + 0.5) * names.length / TEST_ROWS)]);
+  const rows = picked.map((n) => [
+    path.join(results('edges2emoji'), `${n}_real_A.png`), path.join(results('edges2emoji_l1'), `${n}_fake_B.png`),
+    path.join(results('edges2emoji'), `${n}_fake_B.png`), path.join(results('edges2emoji'), `${n}_real_B.png`)]);
+  for (const f of readdirSync(sketchDir).filter((f) => /^[a-z0-9-]+\.png$/.test(f)).sort()) {
+    const s = f.slice(0, -4);
+    rows.push([path.join(sketchDir, f), path.join(sketchDir, `${s}_edges2emoji_l1.png`), path.join(sketchDir, `${s}_edges2emoji.png`), null]);
+  }
 
-const width = 4 * CELL + 5 * GAP, height = rows.length * CELL + (rows.length + 1) * GAP + GAP;
-const canvas = Buffer.alloc(width * height * 3, 255);
-rows.forEach((row, r) => {
-  const top = GAP + r * (CELL + GAP) + (r >= TEST_ROWS ? GAP : 0);  // a wider gap before the sketches
-  row.forEach((file, col) => {
-    if (!file) return;
-    const cell = load(file), left = GAP + col * (CELL + GAP);
-    for (let y = 0; y < CELL; y++) cell.copy(canvas, ((top + y) * width + left) * 3, y * CELL * 3, (y + 1) * CELL * 3);
+  const width = 4 * CELL + 5 * GAP, height = rows.length * CELL + (rows.length + 1) * GAP + GAP;
+  const canvas = Buffer.alloc(width * height * 3, 255);
+  rows.forEach((row, r) => {
+    const top = GAP + r * (CELL + GAP) + (r >= TEST_ROWS ? GAP : 0);  // a wider gap before the sketches
+    row.forEach((file, col) => {
+      if (!file) return;
+      const cell = load(file), left = GAP + col * (CELL + GAP);
+      for (let y = 0; y < CELL; y++) cell.copy(canvas, ((top + y) * width + left) * 3, y * CELL * 3, (y + 1) * CELL * 3);
+    });
   });
-});
-writeFileSync(outFile, encodePng(canvas, width, height));
-console.log(`readme-figure: ${outFile} (${rows.length} rows: ${picked.join(', ')} and ${rows.length - TEST_ROWS} sketches)`);
+  writeFileSync(outFile, encodePng(canvas, width, height));
+  console.log(`readme-figure: ${outFile} (${rows.length} rows: ${picked.join(', ')} and ${rows.length - TEST_ROWS} sketches)`);
+} catch (e) {
+  console.error(`readme-figure: ${e.message.split('\n')[0]}`);
+  process.exit(1);
+}
