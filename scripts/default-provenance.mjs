@@ -66,15 +66,17 @@ function provenance(dataDir, setup) {
 
 function table(modelJson) {
   const p = readJson(modelJson).provenance;
-  const row = (label, epochs, m) => {
+  const row = (label, m) => {
     const lab = m.lab_intersection_set;
-    return `| ${label} | ${epochs} | ${m.l1.toFixed(4)} | ${m.ssim.toFixed(4)} | ${m.psnr.toFixed(2)} | ` +
+    return `| ${label} | ${m.l1.toFixed(4)} | ${m.ssim.toFixed(4)} | ${m.psnr.toFixed(2)} | ` +
            `${lab.L.toFixed(3)} / ${lab.a.toFixed(3)} / ${lab.b.toFixed(3)} |`;
   };
-  return ['| model (unet_256, ngf 16) | epochs | L1 | SSIM | PSNR (dB) | Lab histogram intersection L / a / b |',
-          '|---|---|---|---|---|---|',
-          row('L1 + cGAN (the default)', p.epochs, p.test_metrics),
-          row('L1 only', p.l1_only_baseline.epochs, p.l1_only_baseline.test_metrics)].join('\n');
+  return [`Test split (${p.test_metrics.count} pairs); ${p.epochs} epochs (L1 + cGAN), ${p.l1_only_baseline.epochs} (L1 only)`,
+          '',
+          '| model (unet_256, ngf 16) | L1 | SSIM | PSNR (dB) | Lab histogram intersection L / a / b |',
+          '|---|---|---|---|---|',
+          row('L1 + cGAN (the default)', p.test_metrics),
+          row('L1 only', p.l1_only_baseline.test_metrics)].join('\n');
 }
 
 const args = process.argv.slice(2);

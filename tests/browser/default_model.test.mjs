@@ -1,11 +1,13 @@
 // The page as built (build/web, its own models/index.json) loads the trained default model, edges2emoji,
 // shows its Twemoji CC-BY attribution, and turns a drawn face outline into a coloured picture: not blank,
-// not the input back, with emoji colours (an untrained model gives grey noise and fails here).
-import { readFileSync } from 'node:fs';
+// not the input back, with emoji colours (an untrained model gives grey noise and fails here); and its model.json
+// records how it was made, within the size budget, with the metrics the README shows.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 import {
-  WEB_DIR, check, click, difference, inked, inputPixels, launch, openPage, outputPixels, run, screenshot,
+  ROOT, WEB_DIR, check, click, difference, inked, inputPixels, launch, openPage, outputPixels, run, screenshot,
   screenshotOnFailure, serveSite, settled, stroke, test, waitFor,
 } from './harness.mjs';
 
@@ -110,6 +112,27 @@ test('a drawn face outline becomes a coloured picture, neither blank nor the inp
     `only ${(100 * bl.coloured).toFixed(1)}% of the ${BLOCK}x${BLOCK} blocks are coloured (wanted > ${100 * MIN_COLOURED}%)`);
   check(rough < MAX_ROUGH, `the output is noise: mean |pixel - left neighbour| ${rough.toFixed(1)} (wanted < ${MAX_ROUGH})`);
   check(page.errors.length === 0, `page errors: ${page.errors.join('; ')}`);
+});
+
+test('model.json records how the default model was made, within budget, and the README shows its metrics', async () => {
+  const dir = path.join(ROOT, 'web', 'models', ID), manifest = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8'));
+  const bytes = statSync(path.join(dir, manifest.weights.file)).size;
+  console.log(`  ${ID}: ${(bytes / 1e6).toFixed(1)} MB of ${manifest.weights.dtype} weights`);
+  check(bytes <= 12e6 && manifest.weights.dtype === 'float16', `weights: ${bytes} bytes of ${manifest.weights.dtype} (at most 12 MB of float16)`);
+  const p = manifest.provenance, num = (x) => typeof x === 'number' && Number.isFinite(x);
+  check(manifest.model.net === 'unet_256' && p.training_options?.netG === 'unet_256', 'not a unet_256 with its training options');
+  check(p.dataset_details?.pairs?.test > 0 && /Twemoji/.test(p.dataset_details.source), 'no dataset details');
+  check(p.epochs > 0 && p.images_seen > 0 && p.train_seconds > 0 && p.hardware, `epochs ${p.epochs}, images ${p.images_seen}, ` +
+    `seconds ${p.train_seconds}, hardware '${p.hardware}'`);
+  for (const [what, m] of [['the model', p.test_metrics], ['the L1-only model', p.l1_only_baseline?.test_metrics]])
+    check(m && m.count === p.dataset_details.pairs.test && [m.l1, m.ssim, m.psnr, m.lab_intersection_set?.a].every(num),
+      `${what}: test metrics missing or not over the whole test split`);
+  check(p.l1_only_baseline.epochs === p.epochs, 'the L1-only model trained for other epochs');
+  const table = execFileSync('node', [path.join(ROOT, 'scripts', 'default-provenance.mjs'), '--table', path.join(dir, 'model.json')],
+    { encoding: 'utf8' });
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  for (const row of table.split('\n').filter((l) => l.startsWith('| L1')))
+    check(readme.includes(row), `README.md lacks the metrics row '${row}' of model.json`);
 });
 
 await run(async () => {
