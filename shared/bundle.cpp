@@ -96,18 +96,16 @@ Json bundle_manifest(const BundleInfo& info, const std::string& weights_sha256, 
   Json model = Json::object();
   for (const auto& [k, v] : info.spec.to_metadata()) model[k] = v;
   j["model"] = model;
-  Json in = Json::object();
-  in["height"] = info.height;
-  in["width"] = info.width;
-  in["channels"] = info.spec.input_nc;
-  in["range"] = range(info.task);
-  j["input"] = in;
-  Json out = Json::object();
-  out["height"] = info.height;
-  out["width"] = info.width;
-  out["channels"] = info.spec.output_nc;
-  out["range"] = range(info.task);
-  j["output"] = out;
+  auto image = [&](int channels) {
+    Json e = Json::object();
+    e["height"] = info.height;
+    e["width"] = info.width;
+    e["channels"] = channels;
+    e["range"] = range(info.task);
+    return e;
+  };
+  j["input"] = image(info.spec.input_nc);
+  j["output"] = image(info.spec.output_nc);
   j["direction"] = info.direction;
   j["norm_mode"] = norm_mode_name(info.norm_mode);
   Result<Graph> g = build(info.spec);

@@ -18,6 +18,16 @@ inline Status write_file_atomic(const std::string& path, const std::vector<uint8
 inline Status write_file_atomic(const std::string& path, const std::string& text) {
   return write_file_atomic(path, text.data(), text.size());
 }
+// A whole file through parse(data, size) -> Result<T>; a parse error is prefixed with the path.
+template <class T, class Parse>
+Result<T> parse_file(const std::string& path, Parse parse) {
+  Result<std::vector<uint8_t>> bytes = read_file(path);
+  if (!bytes.ok()) return Result<T>::Fail(bytes.error);
+  Result<T> r = parse(bytes.value.data(), bytes.value.size());
+  if (!r.ok()) r.error = path + ": " + r.error;
+  return r;
+}
+
 bool file_exists(const std::string& path);  // anything at path (file or directory)
 Status make_dirs(const std::string& path);  // mkdir -p; fine when it exists already
 

@@ -468,11 +468,9 @@ class JsonParser {
 Result<Json> parse_json(std::string_view text, int max_depth) { return JsonParser(text, max_depth).run(); }
 
 Result<Json> read_json_file(const std::string& path) {
-  Result<std::vector<uint8_t>> bytes = read_file(path);
-  if (!bytes.ok()) return Result<Json>::Fail(bytes.error);
-  Result<Json> j = parse_json(std::string_view(reinterpret_cast<const char*>(bytes.value.data()), bytes.value.size()));
-  if (!j.ok()) j.error = path + ": " + j.error;
-  return j;
+  return parse_file<Json>(path, [](const uint8_t* data, size_t size) {
+    return parse_json(std::string_view(reinterpret_cast<const char*>(data), size));
+  });
 }
 
 }  // namespace p2p

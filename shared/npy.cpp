@@ -206,11 +206,7 @@ std::vector<uint8_t> write_npy(const Tensor& t) {
 }
 
 Result<Tensor> load_npy(const std::string& path) {
-  auto bytes = read_file(path);
-  if (!bytes.ok()) return Result<Tensor>::Fail(bytes.error);
-  auto r = read_npy(bytes.value.data(), bytes.value.size());
-  if (!r.ok()) r.error = path + ": " + r.error;
-  return r;
+  return parse_file<Tensor>(path, read_npy);
 }
 
 Status save_npy(const std::string& path, const Tensor& t) {

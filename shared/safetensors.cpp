@@ -216,11 +216,7 @@ Result<SafetensorsFile> read_safetensors(const uint8_t* data, size_t size) {
 }
 
 Result<SafetensorsFile> load_safetensors(const std::string& path) {
-  auto bytes = read_file(path);
-  if (!bytes.ok()) return Result<SafetensorsFile>::Fail(bytes.error);
-  auto r = read_safetensors(bytes.value.data(), bytes.value.size());
-  if (!r.ok()) r.error = path + ": " + r.error;
-  return r;
+  return parse_file<SafetensorsFile>(path, read_safetensors);
 }
 
 Status save_safetensors(const std::string& path, const Weights& w, const std::map<std::string, std::string>& metadata,

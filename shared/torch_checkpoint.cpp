@@ -568,11 +568,8 @@ Result<TorchCheckpoint> read_torch_checkpoint(const uint8_t* data, size_t size, 
 }
 
 Result<TorchCheckpoint> load_torch_checkpoint(const std::string& path, const TorchReadOptions& opt) {
-  auto bytes = read_file(path);
-  if (!bytes.ok()) return Result<TorchCheckpoint>::Fail(bytes.error);
-  auto r = read_torch_checkpoint(bytes.value.data(), bytes.value.size(), opt);
-  if (!r.ok()) r.error = path + ": " + r.error;
-  return r;
+  return parse_file<TorchCheckpoint>(
+      path, [&](const uint8_t* data, size_t size) { return read_torch_checkpoint(data, size, opt); });
 }
 
 }  // namespace p2p
