@@ -398,8 +398,8 @@ def lr_schedule_case(w):
         dict(policy="cosine", n_epochs=8, n_epochs_decay=0, epoch_count=1),
         dict(policy="cosine", n_epochs=8, n_epochs_decay=8, epoch_count=1),  # past T_max the reference rises again
         dict(policy="plateau", n_epochs=20, n_epochs_decay=10, epoch_count=1,
-             metrics=[1.0, 0.9, 0.895, 0.89, 0.889, 0.888, 0.887, 0.886, 0.885, 0.5, 0.499, 0.498, 0.497, 0.496,
-                      0.495, 0.494, 0.493, 0.6, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4]),
+             metrics=[1.0, 0.9, 0.895, 0.89, 0.889, 0.888, 0.887, 0.886, 0.885, 0.884, 0.5, 0.499, 0.498, 0.497,
+                      0.4951, 0.496, 0.4952, 0.497, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3]),
         dict(policy="plateau", n_epochs=40, n_epochs_decay=40, epoch_count=1, metrics=[0.0] * 80),  # lr floor
     ]
     out = []
