@@ -2,6 +2,7 @@
 // ModelProto by hand. Field numbers are those of onnx.proto; output bytes depend only on the inputs.
 #include "onnx_writer.h"
 
+#include <cstdio>
 #include <cstring>
 #include <memory>
 
@@ -132,6 +133,11 @@ class Msg {
 // ---- ONNX messages (field numbers of onnx.proto) -----------------------------------------
 
 enum DataType { kFloat = 1, kInt64 = 7, kBool = 9, kFloat16 = 10 };
+
+// A layer the writer emits as InstanceNormalization.
+bool instance_normalised(const Node& n, NormMode mode) {
+  return n.op == Op::InstanceNorm2d || (n.op == Op::BatchNorm2d && mode == NormMode::BatchStats);
+}
 enum AttrType { kAttrFloat = 1, kAttrInt = 2, kAttrString = 3, kAttrInts = 7 };
 
 Msg attr_int(const char* name, int64_t v) { return std::move(Msg().str(1, name).varint(3, v).varint(20, kAttrInt)); }
@@ -305,7 +311,7 @@ class Translator {
         std::string scale = param(n.name + ".weight"), bias = param(n.name + ".bias");
         if (opt_.norm_mode == NormMode::BatchStats) {
           // Batch statistics of a batch of one are the image's own: instance normalisation.
-          emit("InstanceNormalization", {in, scale, bias}).msg(5, attr_float("epsilon", n.eps));
+          instance_norm(i, in, scale, bias);
         } else {
           std::string mean = param(n.name + ".running_mean"), var = param(n.name + ".running_var");
           emit("BatchNormalization", {in, scale, bias, mean, var}).msg(5, attr_float("epsilon", n.eps));
@@ -315,7 +321,7 @@ class Translator {
       case Op::InstanceNorm2d: {
         std::string scale = n.affine ? param(n.name + ".weight") : filled(1.0f, n.channels);
         std::string bias = n.affine ? param(n.name + ".bias") : filled(0.0f, n.channels);
-        emit("InstanceNormalization", {in, scale, bias}).msg(5, attr_float("epsilon", n.eps));
+        instance_norm(i, in, scale, bias);
         break;
       }
       case Op::ReLU:
@@ -380,18 +386,63 @@ class Translator {
     return Status::Ok();
   }
 
+  // InstanceNormalization of node i, its statistics exported or imported as opt_.norm_stats says.
+  void instance_norm(int i, const std::string& in, const std::string& scale, const std::string& bias) {
+    const Node& n = g_.nodes[i];
+    values_[i] = value_name(i, "InstanceNormalization");
+    const std::string& out = values_[i];
+    const std::string mean = n.name + ".mean", var = n.name + ".var";
+    if (opt_.norm_stats != NormStats::Import) {
+      node("InstanceNormalization", {in, scale, bias}, {out}, out).msg(5, attr_float("epsilon", n.eps));
+      if (opt_.norm_stats == NormStats::Export) {
+        // The biased variance, as InstanceNormalization (and PyTorch) normalise with.
+        const std::vector<int64_t> hw = {2, 3};
+        node("ReduceMean", {in}, {mean}, mean).msg(5, attr_ints("axes", hw)).msg(5, attr_int("keepdims", 1));
+        const std::string centred = out + ".norm_centred", squared = out + ".norm_squared";
+        node("Sub", {in, mean}, {centred}, centred);
+        node("Mul", {centred, centred}, {squared}, squared);
+        node("ReduceMean", {squared}, {var}, var).msg(5, attr_ints("axes", hw)).msg(5, attr_int("keepdims", 1));
+        stats_.push_back({mean, var, n.channels});
+      }
+      return;
+    }
+    // y = x * k + (bias - mean * k), k = scale / sqrt(var + eps): two passes over the image, the
+    // rest on [batch, C, 1, 1].
+    stats_.push_back({mean, var, n.channels});
+    const std::string shape = "shape_c11";
+    constant(shape, tensor_bytes(shape, {3}, kInt64, le_bytes(std::vector<int64_t>{-1, 1, 1})));
+    char eps_name[48];
+    std::snprintf(eps_name, sizeof eps_name, "epsilon_%.9g", double(n.eps));
+    constant(eps_name, tensor_bytes(eps_name, {}, kFloat, le_bytes(std::vector<float>{n.eps})));
+    auto op = [&](const char* type, std::vector<std::string> ins, const std::string& suffix) {
+      node(type, ins, {out + suffix}, out + suffix);
+      return out + suffix;
+    };
+    const std::string s3 = op("Reshape", {scale, shape}, ".norm_scale"), b3 = op("Reshape", {bias, shape}, ".norm_bias");
+    const std::string std_dev = op("Sqrt", {op("Add", {var, eps_name}, ".norm_var_eps")}, ".norm_std");
+    const std::string k = op("Mul", {s3, op("Reciprocal", {std_dev}, ".norm_inv_std")}, ".norm_k");
+    const std::string shift = op("Sub", {b3, op("Mul", {mean, k}, ".norm_mean_k")}, ".norm_shift");
+    node("Add", {op("Mul", {in, k}, ".norm_scaled"), shift}, {out}, out);
+  }
+
   std::vector<uint8_t> encode() {
     Msg graph;
     for (Msg& m : nodes_) graph.msg(1, std::move(m));
     graph.str(2, "main");
     for (Msg& m : initializers_) graph.msg(5, std::move(m));
     graph.msg(11, value_info("input", {{0, "batch"}, {g_.input_channels(), ""}, {0, "height"}, {0, "width"}}));
+    auto stats_values = [&](uint32_t field) {
+      for (const NormStatsTensor& t : stats_)
+        for (const std::string& name : {t.mean, t.var}) graph.msg(field, value_info(name, {{0, "batch"}, {t.channels, ""}, {1, ""}, {1, ""}}));
+    };
+    if (opt_.norm_stats == NormStats::Import) stats_values(11);
     for (size_t k = 0; k < g_.outputs.size(); k++) {
       const std::string& name = g_.output_names[k];
       // Output sizes follow from the input's but are not always equal to them (discriminators).
       graph.msg(12, value_info(name, {{0, "batch"}, {g_.nodes[g_.outputs[k]].channels, ""}, {0, name + "_height"},
                                       {0, name + "_width"}}));
     }
+    if (opt_.norm_stats == NormStats::Export) stats_values(12);
 
     Msg model;
     model.varint(1, 8);  // IR version 8
@@ -404,6 +455,7 @@ class Translator {
     meta("dropout_noise", opt_.dropout_noise ? "true" : "false");
     if (opt_.dropout_noise) meta("dropout_seed", std::to_string(opt_.dropout_seed));
     meta("weights_dtype", opt_.fp16 ? "float16" : "float32");
+    if (opt_.norm_stats != NormStats::Compute) meta("norm_stats", opt_.norm_stats == NormStats::Export ? "export" : "import");
 
     std::vector<uint8_t> out;
     out.reserve(model.size());
@@ -417,9 +469,17 @@ class Translator {
   std::vector<std::string> values_;  // ONNX value of each graph node
   std::vector<Msg> nodes_, initializers_;
   std::vector<std::string> constants_;
+  std::vector<NormStatsTensor> stats_;  // exported or imported, in graph order
 };
 
 }  // namespace
+
+std::vector<NormStatsTensor> norm_stats(const Graph& g, NormMode mode) {
+  std::vector<NormStatsTensor> out;
+  for (const Node& n : g.nodes)
+    if (instance_normalised(n, mode)) out.push_back({n.name + ".mean", n.name + ".var", n.channels});
+  return out;
+}
 
 Result<std::vector<uint8_t>> write_onnx(const Graph& g, const Weights& w, const OnnxOptions& opt) {
   return Translator(g, w, opt).run();

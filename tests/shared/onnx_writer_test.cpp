@@ -454,6 +454,114 @@ TEST(OnnxWriter, TransformerNetPadsAndResizes) {
   EXPECT_EQ(std::vector<int64_t>(p, p + 8), (std::vector<int64_t>{0, 0, 4, 4, 0, 0, 4, 4}));
 }
 
+// Thumbnail Instance Normalization: Export adds each instance norm's input mean and variance as outputs
+// and changes nothing else; Import takes them as inputs and normalises without InstanceNormalization.
+TEST(OnnxWriter, NormStatsExportAndImport) {
+  Graph g = transformer_net(8);
+  Weights w = init_weights(g, 9);
+  const std::vector<NormStatsTensor> stats = norm_stats(g, NormMode::BatchStats);
+  ASSERT_EQ(stats.size(), 15u);
+  EXPECT_EQ(stats[0].mean, "in1.mean");
+  EXPECT_EQ(stats[0].var, "in1.var");
+  EXPECT_EQ(stats[0].channels, 8);
+  EXPECT_EQ(stats[3].mean, "res1.in1.mean");
+  EXPECT_EQ(stats[3].channels, 32);
+  EXPECT_EQ(stats.back().mean, "in5.mean");
+
+  OnnxOptions opt;
+  const std::vector<uint8_t> plain = must_write(g, w, opt);
+  opt.norm_stats = NormStats::Compute;
+  EXPECT_EQ(must_write(g, w, opt), plain);  // Compute is the default: the same bytes
+  PbModel compute = decode(plain);
+  EXPECT_EQ(compute.metadata.count("norm_stats"), 0u);
+
+  opt.norm_stats = NormStats::Export;
+  PbModel ex = decode(must_write(g, w, opt));
+  expect_well_formed(ex);
+  EXPECT_EQ(ex.metadata["norm_stats"], "export");
+  EXPECT_EQ(ex.count("InstanceNormalization"), 15);
+  EXPECT_EQ(ex.count("ReduceMean"), 30);
+  ASSERT_EQ(ex.inputs.size(), 1u);
+  ASSERT_EQ(ex.outputs.size(), 1u + 2 * stats.size());
+  EXPECT_EQ(ex.outputs[0].name, "output");
+  for (size_t k = 0; k < stats.size(); k++) {
+    const PbValue& mean = ex.outputs[1 + 2 * k];
+    const PbValue& var = ex.outputs[2 + 2 * k];
+    EXPECT_EQ(mean.name, stats[k].mean);
+    EXPECT_EQ(var.name, stats[k].var);
+    EXPECT_EQ(mean.dims, (std::vector<std::string>{"batch", std::to_string(stats[k].channels), "1", "1"}));
+    EXPECT_EQ(var.dims, mean.dims);
+  }
+  for (const PbNode& n : ex.nodes)
+    if (n.op == "ReduceMean") {
+      EXPECT_EQ(n.attrs.at("axes").ints, (std::vector<int64_t>{2, 3}));
+      EXPECT_EQ(n.attrs.at("keepdims").i, 1);
+    }
+  // The mean is taken of exactly what the InstanceNormalization reads.
+  for (const PbNode& n : ex.nodes)
+    if (n.op == "InstanceNormalization")
+      for (const PbNode& r : ex.nodes)
+        if (r.op == "ReduceMean" && r.outputs[0] == n.name + ".mean") EXPECT_EQ(r.inputs[0], n.inputs[0]) << n.name;
+  // Every node of the Compute model is there unchanged.
+  for (const PbNode& n : compute.nodes) {
+    bool found = false;
+    for (const PbNode& e : ex.nodes) found = found || (e.name == n.name && e.op == n.op && e.inputs == n.inputs);
+    EXPECT_TRUE(found) << n.op << " " << n.name;
+  }
+
+  opt.norm_stats = NormStats::Import;
+  PbModel im = decode(must_write(g, w, opt));
+  expect_well_formed(im);
+  EXPECT_EQ(im.metadata["norm_stats"], "import");
+  EXPECT_EQ(im.count("InstanceNormalization"), 0);
+  EXPECT_EQ(im.count("ReduceMean"), 0);
+  EXPECT_EQ(im.count("Sqrt"), 15);
+  ASSERT_EQ(im.outputs.size(), 1u);
+  ASSERT_EQ(im.inputs.size(), 1u + 2 * stats.size());
+  EXPECT_EQ(im.inputs[0].name, "input");
+  for (size_t k = 0; k < stats.size(); k++) {
+    EXPECT_EQ(im.inputs[1 + 2 * k].name, stats[k].mean);
+    EXPECT_EQ(im.inputs[2 + 2 * k].name, stats[k].var);
+    EXPECT_EQ(im.inputs[1 + 2 * k].dims, (std::vector<std::string>{"batch", std::to_string(stats[k].channels), "1", "1"}));
+  }
+  // Each imported mean and variance is read, and each layer's scale and bias too.
+  for (const NormStatsTensor& t : stats)
+    for (const std::string& name : {t.mean, t.var}) {
+      int readers = 0;
+      for (const PbNode& n : im.nodes)
+        for (const std::string& in : n.inputs) readers += in == name;
+      EXPECT_GE(readers, 1) << name;
+    }
+  int eps_constants = 0;
+  for (const PbTensor& t : im.initializers)
+    if (t.name.rfind("epsilon_", 0) == 0) {
+      eps_constants++;
+      ASSERT_EQ(t.raw.size(), 4u);
+      float e;
+      std::memcpy(&e, t.raw.data(), 4);
+      EXPECT_EQ(e, 1e-5f);
+      EXPECT_TRUE(t.dims.empty());
+    }
+  EXPECT_EQ(eps_constants, 1);  // shared by the layers
+  int reshaped_weights = 0;
+  for (const PbNode& n : im.nodes)
+    if (n.op == "Reshape") reshaped_weights += n.inputs[0].size() > 7 && n.inputs[0].compare(n.inputs[0].size() - 7, 7, ".weight") == 0;
+  EXPECT_EQ(reshaped_weights, 15);
+
+  // A U-Net with batch statistics exports its BatchNorm layers (written as instance norms); with
+  // running statistics it has none to export.
+  Graph u = small_unet();
+  Weights uw = init_weights(u, 10);
+  OnnxOptions batch;
+  batch.norm_mode = NormMode::BatchStats;
+  batch.norm_stats = NormStats::Import;
+  PbModel ui = decode(must_write(u, uw, batch));
+  expect_well_formed(ui);
+  EXPECT_EQ(ui.inputs.size(), 1u + 2 * 11);
+  EXPECT_EQ(norm_stats(u, NormMode::BatchStats).size(), 11u);
+  EXPECT_EQ(norm_stats(u, NormMode::Running).size(), 0u);
+}
+
 TEST(OnnxWriter, ResnetAndFeatureStackOutputs) {
   Graph r = resnet_generator(3, 3, 2, Norm::Instance, true, 2);
   PbModel m = decode(must_write(r, init_weights(r, 8), {}));
