@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -141,23 +142,40 @@ TEST(Npy, FileVariantsNameThePath) {
   std::remove(path.c_str());
 }
 
-TEST(Npy, ReadsEveryFixtureAndRewritesItByteForByte) {
-  P2P_REQUIRE_FIXTURES();
-  const std::string dir = p2p_test::fixture_dir();
+class NpyFixtures : public ::testing::TestWithParam<p2p_test::FixtureSet> {};
+
+TEST_P(NpyFixtures, ReadsEveryFixtureAndRewritesItByteForByte) {
+  P2P_REQUIRE_FIXTURE_SET(GetParam());
+  const std::string dir = p2p_test::fixture_dir(GetParam());
   struct Want {
     const char* file;
     p2p::Shape shape;
   };
-  for (const Want& w : std::vector<Want>{{"unet256_batch/input.npy", {1, 3, 256, 256}},
-                                         {"unet256_batch/output_eval.npy", {1, 3, 256, 256}},
-                                         {"unet128_instance/output_batchstats.npy", {1, 3, 128, 128}},
-                                         {"resnet9_instance/input.npy", {1, 3, 128, 128}},
-                                         {"patchgan_basic_batch/input.npy", {1, 6, 256, 256}},
-                                         {"patchgan_basic_batch/output_eval.npy", {1, 1, 30, 30}},
-                                         {"transformer_net/input.npy", {1, 3, 96, 128}},
-                                         {"transformer_net/output.npy", {1, 3, 96, 128}},
-                                         {"train_step/A.npy", {1, 3, 256, 256}},
-                                         {"train_step/output_after_eval.npy", {1, 3, 256, 256}}}) {
+  const std::vector<Want> in_tree = {{"unet256_batch/input.npy", {1, 1, 256, 256}},
+                                     {"unet256_batch/output_eval.npy", {1, 1, 256, 256}},
+                                     {"unet128_instance/output_eval.npy", {1, 3, 128, 128}},
+                                     {"unet32_batch4/output_batchstats.npy", {4, 3, 32, 32}},
+                                     {"resnet9_instance/input.npy", {1, 3, 48, 64}},
+                                     {"patchgan_basic_batch/input.npy", {1, 6, 64, 64}},
+                                     {"patchgan_basic_batch/output_eval.npy", {1, 1, 6, 6}},
+                                     {"patchgan_n5_batch/output_eval.npy", {1, 1, 1, 2}},
+                                     {"pixel_batch/output_batchstats.npy", {1, 1, 32, 48}},
+                                     {"transformer_net/input.npy", {1, 3, 48, 64}},
+                                     {"transformer_net/output_eval.npy", {1, 3, 48, 64}},
+                                     {"vgg19_features/relu5_1.npy", {1, 512, 1, 1}},
+                                     {"train_step/A.npy", {1, 3, 64, 64}},
+                                     {"train_step/output_after_eval.npy", {1, 3, 64, 64}}};
+  const std::vector<Want> shared = {{"unet256_batch/input.npy", {1, 3, 256, 256}},
+                                    {"unet256_batch/output_eval.npy", {1, 3, 256, 256}},
+                                    {"unet128_instance/output_batchstats.npy", {1, 3, 128, 128}},
+                                    {"resnet9_instance/input.npy", {1, 3, 128, 128}},
+                                    {"patchgan_basic_batch/input.npy", {1, 6, 256, 256}},
+                                    {"patchgan_basic_batch/output_eval.npy", {1, 1, 30, 30}},
+                                    {"transformer_net/input.npy", {1, 3, 96, 128}},
+                                    {"transformer_net/output.npy", {1, 3, 96, 128}},
+                                    {"train_step/A.npy", {1, 3, 256, 256}},
+                                    {"train_step/output_after_eval.npy", {1, 3, 256, 256}}};
+  for (const Want& w : GetParam() == p2p_test::FixtureSet::InTree ? in_tree : shared) {
     std::string path = dir + "/" + w.file;
     auto bytes = p2p::read_file(path);
     ASSERT_TRUE(bytes.ok()) << bytes.error;
@@ -170,6 +188,16 @@ TEST(Npy, ReadsEveryFixtureAndRewritesItByteForByte) {
   auto a = p2p::load_npy(dir + "/train_step/A.npy");
   ASSERT_TRUE(a.ok());
   for (float v : a.value.data) ASSERT_TRUE(v >= -1.0f && v <= 1.0f);
+  auto s = p2p::load_npy(dir + "/transformer_net/input.npy");
+  ASSERT_TRUE(s.ok());
+  float hi = 0;
+  for (float v : s.value.data) {
+    ASSERT_TRUE(v >= 0.0f && v <= 255.0f);
+    hi = std::max(hi, v);
+  }
+  EXPECT_GT(hi, 200.0f);
 }
+
+INSTANTIATE_TEST_SUITE_P(Sets, NpyFixtures, p2p_test::kFixtureSets, p2p_test::FixtureSetName());
 
 }  // namespace

@@ -623,11 +623,11 @@ TEST(OnnxWriter, MismatchedWeightsFailWithOneLine) {
   EXPECT_FALSE(write_onnx(twice, {}, {}).ok());
 }
 
-// The ONNX bytes of the reference checkpoints. With P2P_ONNX_HASH_OUT set, their digests are
-// appended to that file so scripts/test can check that native and WebAssembly builds agree.
+// The ONNX bytes of the reference checkpoints (the in-tree set, and ../shared's when present). With
+// P2P_ONNX_HASH_OUT set, their digests are appended to that file so scripts/test can check that native
+// and WebAssembly builds agree.
 TEST(OnnxWriter, FixtureHash) {
   P2P_REQUIRE_FIXTURES();
-  std::string dir = p2p_test::fixture_dir();
   struct Case {
     std::string label, checkpoint;
     Graph graph;
@@ -637,17 +637,26 @@ TEST(OnnxWriter, FixtureHash) {
   batchstats.norm_mode = half.norm_mode = noise.norm_mode = NormMode::BatchStats;
   half.fp16 = true;
   noise.dropout_noise = true, noise.dropout_seed = 7;
-  Graph unet256 = unet(3, 3, 8, 8, Norm::Batch, true);
+  const std::string in_tree = p2p_test::fixture_dir(), shared = p2p_test::fixture_dir(p2p_test::FixtureSet::Shared);
+  Graph unet256 = unet(1, 1, 8, 2, Norm::Batch, true), style = transformer_net(6);
   std::vector<Case> cases = {
-      {"unet256_batch", "unet256_batch/latest_net_G.pth", unet256, batchstats},
-      {"unet256_batch_fp16", "unet256_batch/latest_net_G.pth", unet256, half},
-      {"unet256_batch_noise", "unet256_batch/latest_net_G.pth", unet256, noise},
-      {"transformer_net", "transformer_net/style.pth", transformer_net(), batchstats},
-      {"transformer_net_fp16", "transformer_net/style.pth", transformer_net(), half},
+      {"unet256_batch", in_tree + "/unet256_batch/latest_net_G.pth", unet256, batchstats},
+      {"unet256_batch_fp16", in_tree + "/unet256_batch/latest_net_G.pth", unet256, half},
+      {"unet256_batch_noise", in_tree + "/unet256_batch/latest_net_G.pth", unet256, noise},
+      {"transformer_net", in_tree + "/transformer_net/style.pth", style, batchstats},
+      {"transformer_net_fp16", in_tree + "/transformer_net/style.pth", style, half},
   };
+  if (p2p_test::dir_exists(shared)) {
+    Graph unet256_shared = unet(3, 3, 8, 8, Norm::Batch, true);
+    cases.push_back({"shared_unet256_batch", shared + "/unet256_batch/latest_net_G.pth", unet256_shared, batchstats});
+    cases.push_back({"shared_unet256_batch_fp16", shared + "/unet256_batch/latest_net_G.pth", unet256_shared, half});
+    cases.push_back({"shared_unet256_batch_noise", shared + "/unet256_batch/latest_net_G.pth", unet256_shared, noise});
+    cases.push_back({"shared_transformer_net", shared + "/transformer_net/style.pth", transformer_net(), batchstats});
+    cases.push_back({"shared_transformer_net_fp16", shared + "/transformer_net/style.pth", transformer_net(), half});
+  }
   std::string lines;
   for (const Case& c : cases) {
-    Weights w = p2p_test::fixture_weights(dir + "/" + c.checkpoint);
+    Weights w = p2p_test::fixture_weights(c.checkpoint);
     Result<std::vector<uint8_t>> bytes = write_onnx(c.graph, w, c.opt);
     ASSERT_TRUE(bytes.ok()) << c.label << ": " << bytes.error;
     std::string digest = sha256_hex(bytes.value.data(), bytes.value.size());

@@ -162,7 +162,7 @@ TEST(ParserMutation, TorchCheckpointSynthetic) {
 }
 
 TEST(ParserMutation, TorchCheckpointFixture) {
-  P2P_REQUIRE_FIXTURES();
+  P2P_REQUIRE_FIXTURES();  // the in-tree set
   auto valid = p2p::read_file(p2p_test::fixture_dir() + "/patchgan_basic_batch/latest_net_D.pth");
   ASSERT_TRUE(valid.ok()) << valid.error;
   mutate_checkpoint(valid.value, 1500, 6);

@@ -253,9 +253,14 @@ TEST(TorchCheckpoint, FileVariantNamesThePath) {
   EXPECT_EQ(r.error.rfind("/nonexistent/x.pth: ", 0), 0u) << r.error;
 }
 
-TEST(TorchCheckpoint, ReadsEveryFixtureCheckpoint) {
-  P2P_REQUIRE_FIXTURES();
-  const std::string dir = p2p_test::fixture_dir();
+// Every checkpoint of both reference sets: key counts, int64 bookkeeping tensors, the first tensor's
+// name, shape and first values (literals read from those files with PyTorch).
+class TorchCheckpointFixtures : public ::testing::TestWithParam<p2p_test::FixtureSet> {};
+
+TEST_P(TorchCheckpointFixtures, ReadsEveryCheckpoint) {
+  P2P_REQUIRE_FIXTURE_SET(GetParam());
+  const bool in_tree = GetParam() == p2p_test::FixtureSet::InTree;
+  const std::string dir = p2p_test::fixture_dir(GetParam());
   struct Want {
     const char* file;
     size_t keys, longs;
@@ -263,15 +268,31 @@ TEST(TorchCheckpoint, ReadsEveryFixtureCheckpoint) {
     p2p::Shape first_shape;
     float first_values[2];
   };
-  for (const Want& w : std::vector<Want>{
-           {"unet256_batch/latest_net_G.pth", 82, 13, "model.model.0.weight", {8, 3, 4, 4}, {-0.025087613612413406f, -0.0073080346919596195f}},
-           {"unet128_instance/latest_net_G.pth", 28, 0, "model.model.0.weight", {8, 3, 4, 4}, {-0.021150466054677963f, 0.009651281870901585f}},
-           {"resnet9_instance/latest_net_G.pth", 48, 0, "model.1.weight", {8, 3, 7, 7}, {-0.007937289774417877f, 0.010949196293950081f}},
-           {"patchgan_basic_batch/latest_net_D.pth", 22, 3, "model.0.weight", {8, 6, 4, 4}, {0.0048418729566037655f, -0.006551878992468119f}},
-           {"transformer_net/style.pth", 92, 0, "conv1.conv2d.weight", {32, 3, 9, 9}, {-0.04822547733783722f, 0.03760648891329765f}},
-           {"train_step/init_net_G.pth", 82, 13, "model.model.0.weight", {8, 3, 4, 4}, {-0.02229592576622963f, 0.019175108522176743f}},
-           {"train_step/after_net_G.pth", 82, 13, "model.model.0.weight", {8, 3, 4, 4}, {-0.022673364728689194f, 0.01957760378718376f}},
-           {"train_step/init_net_D.pth", 22, 3, "model.0.weight", {8, 6, 4, 4}, {-0.002679930068552494f, -0.001439012004993856f}}}) {
+  const std::vector<Want> in_tree_set = {
+      {"unet256_batch/latest_net_G.pth", 82, 13, "model.model.0.weight", {2, 1, 4, 4}, {-0.02296815626323223f, 0.0346585176885128f}},
+      {"unet128_instance/latest_net_G.pth", 28, 0, "model.model.0.weight", {3, 3, 4, 4}, {-0.005715534556657076f, 0.008639766834676266f}},
+      {"unet32_batch4/latest_net_G.pth", 46, 7, "model.model.0.weight", {4, 3, 4, 4}, {0.03393176943063736f, 0.01067654974758625f}},
+      {"unet64_none/latest_net_G.pth", 13, 0, "model.model.0.weight", {3, 3, 4, 4}, {-0.005972560029476881f, 0.0074260178953409195f}},
+      {"resnet9_instance/latest_net_G.pth", 48, 0, "model.1.weight", {4, 3, 7, 7}, {-0.00140888593159616f, 0.02557694911956787f}},
+      {"resnet6_batch/latest_net_G.pth", 104, 17, "model.1.weight", {4, 3, 7, 7}, {-0.006669873371720314f, -0.001826777239330113f}},
+      {"patchgan_basic_batch/latest_net_D.pth", 22, 3, "model.0.weight", {5, 6, 4, 4}, {-0.0009267095010727644f, 0.014360824599862099f}},
+      {"patchgan_n5_batch/latest_net_D.pth", 34, 5, "model.0.weight", {4, 6, 4, 4}, {-0.021822310984134674f, 0.017945125699043274f}},
+      {"patchgan_none_gray/latest_net_D.pth", 7, 0, "model.0.weight", {4, 2, 4, 4}, {-0.005128341261297464f, 0.002525140531361103f}},
+      {"pixel_batch/latest_net_D.pth", 9, 1, "net.0.weight", {6, 6, 1, 1}, {0.030547799542546272f, -0.0077312360517680645f}},
+      {"transformer_net/style.pth", 92, 0, "conv1.conv2d.weight", {6, 3, 9, 9}, {-0.04311009868979454f, -0.025086792185902596f}},
+      {"train_step/init_net_G.pth", 58, 9, "model.model.0.weight", {3, 3, 4, 4}, {-0.029422108083963394f, -0.03779835253953934f}},
+      {"train_step/after_net_G.pth", 58, 9, "model.model.0.weight", {3, 3, 4, 4}, {-0.029823938384652138f, -0.037391047924757004f}},
+      {"train_step/init_net_D.pth", 22, 3, "model.0.weight", {5, 6, 4, 4}, {-0.016908971592783928f, 0.007283417973667383f}}};
+  const std::vector<Want> shared_set = {
+      {"unet256_batch/latest_net_G.pth", 82, 13, "model.model.0.weight", {8, 3, 4, 4}, {-0.025087613612413406f, -0.0073080346919596195f}},
+      {"unet128_instance/latest_net_G.pth", 28, 0, "model.model.0.weight", {8, 3, 4, 4}, {-0.021150466054677963f, 0.009651281870901585f}},
+      {"resnet9_instance/latest_net_G.pth", 48, 0, "model.1.weight", {8, 3, 7, 7}, {-0.007937289774417877f, 0.010949196293950081f}},
+      {"patchgan_basic_batch/latest_net_D.pth", 22, 3, "model.0.weight", {8, 6, 4, 4}, {0.0048418729566037655f, -0.006551878992468119f}},
+      {"transformer_net/style.pth", 92, 0, "conv1.conv2d.weight", {32, 3, 9, 9}, {-0.04822547733783722f, 0.03760648891329765f}},
+      {"train_step/init_net_G.pth", 82, 13, "model.model.0.weight", {8, 3, 4, 4}, {-0.02229592576622963f, 0.019175108522176743f}},
+      {"train_step/after_net_G.pth", 82, 13, "model.model.0.weight", {8, 3, 4, 4}, {-0.022673364728689194f, 0.01957760378718376f}},
+      {"train_step/init_net_D.pth", 22, 3, "model.0.weight", {8, 6, 4, 4}, {-0.002679930068552494f, -0.001439012004993856f}}};
+  for (const Want& w : in_tree ? in_tree_set : shared_set) {
     SCOPED_TRACE(w.file);
     auto r = p2p::load_torch_checkpoint(dir + "/" + w.file);
     ASSERT_TRUE(r.ok()) << r.error;
@@ -291,15 +312,18 @@ TEST(TorchCheckpoint, ReadsEveryFixtureCheckpoint) {
   auto unet = p2p::load_torch_checkpoint(dir + "/unet256_batch/latest_net_G.pth");
   ASSERT_TRUE(unet.ok());
   const auto& w = unet.value.weights;
+  const int64_t deepest = in_tree ? 16 : 64;  // ngf * 8
   EXPECT_EQ(w.at("model.model.1.model.3.model.3.model.3.model.3.model.3.model.3.model.1.weight").shape,
-            (p2p::Shape{64, 64, 4, 4}));
+            (p2p::Shape{deepest, deepest, 4, 4}));
   EXPECT_EQ(w.at("model.model.1.model.2.num_batches_tracked").shape, p2p::Shape{});
   EXPECT_EQ(w.at("model.model.1.model.2.num_batches_tracked").data, std::vector<float>{3.0f});
-  EXPECT_EQ(w.at("model.model.3.bias").shape, p2p::Shape{3});
+  EXPECT_EQ(w.at("model.model.3.bias").shape, p2p::Shape{in_tree ? 1 : 3});
   auto style = p2p::load_torch_checkpoint(dir + "/transformer_net/style.pth");
   ASSERT_TRUE(style.ok());
-  EXPECT_EQ(style.value.weights.at("in1.running_mean").shape, p2p::Shape{32});  // stale key, read as is
+  EXPECT_EQ(style.value.weights.at("in1.running_mean").shape, p2p::Shape{in_tree ? 6 : 32});  // stale key, read as is
   EXPECT_EQ(style.value.keys.back(), "in5.running_var");
 }
+
+INSTANTIATE_TEST_SUITE_P(Sets, TorchCheckpointFixtures, p2p_test::kFixtureSets, p2p_test::FixtureSetName());
 
 }  // namespace
