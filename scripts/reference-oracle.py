@@ -493,7 +493,7 @@ def vgg_case(w, depth, seed):
         save_npy(os.path.join(d, name + ".npy"), t)
     with open(os.path.join(d, "taps.json"), "w") as f:
         json.dump({"depth": depth, "taps": list(taps.keys()), "first_values": {
-            k: [float(v) for v in sd[k].flatten()[:2]] for k in list(sd.keys())[:4]}}, f, indent=1)
+            "features." + k: [float(v) for v in sd[k].flatten()[:2]] for k in list(sd.keys())[:4]}}, f, indent=1)
         f.write("\n")
 
 
