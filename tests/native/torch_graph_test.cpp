@@ -12,7 +12,7 @@
 #include "native/torch_graph.h"
 #include "shared/models.h"
 #include "shared/npy.h"
-#include "tests/shared/fixtures.h"
+#include "tests/native/reference_cases.h"
 
 using namespace p2p;
 
@@ -36,31 +36,6 @@ double max_diff(const torch::Tensor& a, const torch::Tensor& b) {
   return (a - b).abs().max().item<double>();
 }
 
-struct Fixture {
-  const char* folder;
-  const char* checkpoint;
-  ModelSpec spec;
-  const char* eval_output;        // running statistics
-  const char* batchstats_output;  // statistics of the input itself; null without batch norm
-};
-
-std::vector<Fixture> fixtures() {
-  ModelSpec d;
-  d.arch = "discriminator", d.net = "basic", d.ndf = 8, d.norm = Norm::Batch, d.input_nc = 6, d.output_nc = 1;
-  ModelSpec t;
-  t.arch = "transformer", t.net = "transformer", t.norm = Norm::Instance;
-  return {
-      {"unet256_batch", "latest_net_G.pth", generator("unet_256", Norm::Batch, 8, true), "output_eval.npy",
-       "output_batchstats.npy"},
-      {"unet128_instance", "latest_net_G.pth", generator("unet_128", Norm::Instance, 8, true), "output_eval.npy",
-       "output_batchstats.npy"},
-      {"resnet9_instance", "latest_net_G.pth", generator("resnet_9blocks", Norm::Instance, 8, false), "output_eval.npy",
-       "output_batchstats.npy"},
-      {"patchgan_basic_batch", "latest_net_D.pth", d, "output_eval.npy", "output_batchstats.npy"},
-      {"transformer_net", "style.pth", t, "output.npy", nullptr},
-  };
-}
-
 GraphModule module_for(const ModelSpec& spec, uint64_t seed = 1) {
   Result<Graph> g = build(spec);
   EXPECT_TRUE(g.ok()) << g.error;
@@ -71,32 +46,38 @@ GraphModule module_for(const ModelSpec& spec, uint64_t seed = 1) {
 
 }  // namespace
 
-TEST(TorchGraph, ReproducesReferenceFixtures) {
-  P2P_REQUIRE_FIXTURES();
-  for (const Fixture& f : fixtures()) {
-    SCOPED_TRACE(f.folder);
-    std::string dir = p2p_test::fixture_dir() + "/" + f.folder + "/";
-    Result<Weights> w = import_checkpoint(dir + f.checkpoint, f.spec);
-    ASSERT_TRUE(w.ok()) << w.error;
-    GraphModule net(build(f.spec).value);
-    ASSERT_TRUE(net->load_weights(w.value).ok());
-    torch::NoGradGuard no_grad;
-    torch::Tensor x = load_tensor(dir + "input.npy");
-    net->set_mode(RunMode::eval(NormMode::Running));
-    double eval = max_diff(net->forward(x), load_tensor(dir + f.eval_output));
-    std::printf("[ fixture  ] %-22s running stats: max abs diff %.3g\n", f.folder, eval);
-    EXPECT_LE(eval, 1e-5);
-    if (f.batchstats_output) {
-      Weights before = net->to_weights();
-      net->set_mode(RunMode::eval(NormMode::BatchStats));
-      double bs = max_diff(net->forward(x), load_tensor(dir + f.batchstats_output));
-      std::printf("[ fixture  ] %-22s batch stats:   max abs diff %.3g\n", f.folder, bs);
-      EXPECT_LE(bs, 1e-5);
-      Weights after = net->to_weights();
-      for (const auto& [name, t] : before) EXPECT_EQ(t.data, after.at(name).data) << name << " changed in eval";
-    }
+// Each reference case (both sets): the imported checkpoint reproduces the reference output with running
+// statistics and with each image's own statistics, within 1e-5 (x 255 for the 0-255 style net).
+class TorchGraphReference : public ::testing::TestWithParam<p2p_test::ReferenceCase> {};
+
+TEST_P(TorchGraphReference, ReproducesOutputs) {
+  const p2p_test::ReferenceCase& c = GetParam();
+  P2P_REQUIRE_CASE(c);
+  const std::string dir = c.dir();
+  Result<Weights> w = import_checkpoint(dir + c.checkpoint, c.spec);
+  ASSERT_TRUE(w.ok()) << w.error;
+  GraphModule net(build(c.spec).value);
+  ASSERT_TRUE(net->load_weights(w.value).ok());
+  torch::NoGradGuard no_grad;
+  torch::Tensor x = load_tensor(dir + "input.npy");
+  const double tol = c.spec.arch == "transformer" ? 1e-5 * 255 : 1e-5;
+  net->set_mode(RunMode::eval(NormMode::Running));
+  double eval = max_diff(net->forward(x), load_tensor(dir + c.running_output));
+  std::printf("[ fixture  ] %-32s running stats: max abs diff %.3g\n", c.name().c_str(), eval);
+  EXPECT_LE(eval, tol);
+  if (!c.batchstats_output.empty()) {
+    Weights before = net->to_weights();
+    net->set_mode(RunMode::eval(NormMode::BatchStats));
+    double bs = max_diff(net->forward(x), load_tensor(dir + c.batchstats_output));
+    std::printf("[ fixture  ] %-32s batch stats:   max abs diff %.3g\n", c.name().c_str(), bs);
+    EXPECT_LE(bs, tol);
+    Weights after = net->to_weights();
+    for (const auto& [name, t] : before) EXPECT_EQ(t.data, after.at(name).data) << name << " changed in eval";
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Sets, TorchGraphReference, ::testing::ValuesIn(p2p_test::all_reference_cases()),
+                         p2p_test::ReferenceCaseName());
 
 TEST(TorchGraph, ParameterCountsAndNamesFollowTheGraph) {
   ModelSpec t;
