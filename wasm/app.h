@@ -1,5 +1,5 @@
 // The app's state, shared by the panels: the drawing, the model session, the model picker, the
-// tool settings and the message shown to the user. One instance, reached through app().
+// tool settings, the style panel and the message shown to the user. One instance, reached through app().
 #pragma once
 #include <string>
 #include <vector>
@@ -7,12 +7,14 @@
 #include "imgui.h"
 #include "wasm/canvas.h"
 #include "wasm/inference.h"
+#include "wasm/style.h"
 
 namespace studio {
 
 // One entry of models/index.json, and what its model.json said once downloaded.
 struct ModelEntry {
   std::string id, name, path, description, license, attribution;
+  std::string task = "sketch";  // "sketch" (the model picker) or "style" (the style panel)
   double megabytes = 0;
 };
 
@@ -20,6 +22,22 @@ struct Download {
   int token = 0;  // 0: nothing downloading
   int entry = -1;
   double loaded = 0, total = 0;
+};
+
+// The style panel: a style net repaints a photo or the sketch model's output, in tiles up to 2048 px.
+struct StylePanel {
+  Stylizer stylizer;
+  int selected = -1;  // entry of models in use or being loaded
+  Download download;
+  std::string error;  // a style bundle that did not load (the previous style stays in use)
+  enum class Source { Sketch, Photo } source = Source::Sketch;
+  p2p::Image photo;           // the photo opened in the panel, RGB
+  int size = 256;             // longest side of the result, pixels
+  float strength = 1.0f;      // 0: the source, 1: fully stylised, linear between
+  uint64_t sketch_seen = 0;   // the sketch output version last sent to the stylizer
+  p2p::Image shown;           // source and stylised blended by strength
+  uint64_t shown_version = 0, shown_of = 0;
+  float shown_strength = -1;
 };
 
 // A pointer event from the page (mouse, pen or touch), in framebuffer pixels.
@@ -50,6 +68,8 @@ struct App {
   float canvas_scale = 1;   // framebuffer pixels per drawing pixel
   bool canvas_blocked = false;  // a popup covers the canvas: pointer events do not draw
 
+  StylePanel style;
+
   std::string notice;       // the latest one-line message (file load errors, saves)
   bool show_licences = false;
 
@@ -69,14 +89,23 @@ App& app();
 void draw_tools(App& a);          // tools_panel.cpp: pen, eraser, width, undo/redo, clear, photo, save, live, variation
 void draw_model_picker(App& a);   // model_picker.cpp
 void draw_licences(App& a);       // licences.cpp
+void draw_style_panel(App& a);    // style_panel.cpp
+void update_style(App& a);        // style_panel.cpp: follows the sketch output, runs tiles, blends by strength
 void handle_pointer(App& a);      // canvas_view.cpp: pointer events -> strokes
-void draw_canvas(App& a, ImTextureID input, ImTextureID output);  // canvas_view.cpp
+// canvas_view.cpp; painting: the style panel's result, shown as a third pane while a style is in use
+void draw_canvas(App& a, ImTextureID input, ImTextureID output, ImTextureID painting);
 
 // Model picker actions, called from js_bridge.cpp.
 void models_index_loaded(App& a, const std::string& json);
 void models_select(App& a, int entry);
 void models_bundle_loaded(App& a, int token, const std::string& json, const uint8_t* weights, size_t size);
 void models_bundle_failed(App& a, int token, const std::string& why);
+
+// Style panel actions, called from js_bridge.cpp.
+void style_select(App& a, int entry);
+void style_bundle_loaded(App& a, int token, const std::string& json, const uint8_t* weights, size_t size);
+void style_bundle_failed(App& a, int token, const std::string& why);
+void load_style_photo(App& a, const uint8_t* data, size_t size);
 
 // Tools actions, called from js_bridge.cpp.
 void load_photo(App& a, const uint8_t* data, size_t size);

@@ -1,5 +1,6 @@
-// Input and output side by side: the drawing shown at a whole number of screen pixels per model
-// pixel (crisp on HiDPI screens), and pointer events (mouse, pen, touch) turned into strokes on it.
+// Input and output side by side (and the style panel's painting while a style is in use): the drawing
+// shown at a whole number of screen pixels per model pixel (crisp on HiDPI screens), and pointer
+// events (mouse, pen, touch) turned into strokes on it.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -32,13 +33,16 @@ ImVec2 image_pane(App& a, const char* name, const char* title, ImTextureID tex, 
 }
 }  // namespace
 
-void draw_canvas(App& a, ImTextureID input, ImTextureID output) {
+void draw_canvas(App& a, ImTextureID input, ImTextureID output, ImTextureID painting) {
   const int w = a.drawing.width(), h = a.drawing.height();
   const float gap = ImGui::GetStyle().ItemSpacing.x;
   ImVec2 avail = ImGui::GetContentRegionAvail();
   avail.y -= ImGui::GetTextLineHeightWithSpacing();
   const bool side_by_side = avail.x >= avail.y;  // portrait screens stack them
-  ImVec2 pane = side_by_side ? ImVec2((avail.x - gap) * 0.5f, avail.y) : ImVec2(avail.x, avail.y * 0.5f - gap);
+  const StylePanel& st = a.style;
+  const bool styled = !st.stylizer.style_id().empty() || !st.stylizer.preparing_id().empty();
+  const float n = styled ? 3.0f : 2.0f;
+  ImVec2 pane = side_by_side ? ImVec2((avail.x - gap * (n - 1)) / n, avail.y) : ImVec2(avail.x, avail.y / n - gap);
   const float scale = fit_scale(ImVec2(pane.x, pane.y - ImGui::GetTextLineHeightWithSpacing()), w, h);
   pane.x = std::min(pane.x, float(w) * scale);
 
@@ -52,6 +56,16 @@ void draw_canvas(App& a, ImTextureID input, ImTextureID output) {
   const char* state = inf.busy() ? (inf.pending() ? "running, 1 waiting" : "running") : inf.pending() ? "waiting" : "";
   std::snprintf(title, sizeof title, "Output %s", state);
   image_pane(a, "output", title, inf.output_version() ? output : ImTextureID(), pane, scale, w, h);
+  if (styled) {
+    // The painting at its own size (up to 2048 px), shrunk to fit the pane.
+    const Stylizer& sz = st.stylizer;
+    const int pw = st.shown.pixels.empty() ? w : st.shown.width, ph = st.shown.pixels.empty() ? h : st.shown.height;
+    const float ps = fit_scale(ImVec2(pane.x, pane.y - ImGui::GetTextLineHeightWithSpacing()), pw, ph);
+    if (sz.busy() && sz.tiles_total() > 1) std::snprintf(title, sizeof title, "Painting: tile %d/%d", std::min(sz.tiles_done() + 1, sz.tiles_total()), sz.tiles_total());
+    else std::snprintf(title, sizeof title, "Painting %dx%d%s", pw, ph, sz.busy() ? " running" : "");
+    if (side_by_side) ImGui::SameLine(0, gap);
+    image_pane(a, "painting", title, st.shown.pixels.empty() ? ImTextureID() : painting, ImVec2(std::min(pane.x, pw * ps), pane.y), ps, pw, ph);
+  }
   a.canvas_blocked = ImGui::IsPopupOpen("", ImGuiPopupFlags_AnyPopupId);
 }
 

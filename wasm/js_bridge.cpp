@@ -22,7 +22,12 @@ EM_JS(void, js_release_session, (int token), { Module.bridge.releaseSession(toke
 EM_JS(void, js_run, (int session, int run, const float* p, int c, int h, int w), {
   Module.bridge.run(session, run, HEAPF32.slice(p >> 2, (p >> 2) + c * h * w), c, h, w);
 });
-EM_JS(void, js_pick_file, (), { Module.bridge.pickFile(); });
+EM_JS(void, js_run_style, (int session, int run, const float* p, int c, int h, int w, const float* s, size_t count,
+                           const int* ch, size_t n), {
+  Module.bridge.runStyle(session, run, HEAPF32.slice(p >> 2, (p >> 2) + c * h * w), c, h, w,
+                         HEAPF32.slice(s >> 2, (s >> 2) + count), HEAP32.slice(ch >> 2, (ch >> 2) + n));
+});
+EM_JS(void, js_pick_file, (int purpose), { Module.bridge.pickFile(purpose); });
 EM_JS(void, js_download, (const uint8_t* p, size_t n, const char* name, const char* mime), {
   Module.bridge.download(HEAPU8.slice(p, p + n), UTF8ToString(name), UTF8ToString(mime));
 });
@@ -49,7 +54,11 @@ void release_session(int token) { js_release_session(token); }
 void run(int session, int run, const float* input, int channels, int height, int width) {
   js_run(session, run, input, channels, height, width);
 }
-void pick_file() { js_pick_file(); }
+void run_style(int session, int run, const float* input, int channels, int height, int width, const float* stats,
+               size_t count, const int* stats_channels, size_t n) {
+  js_run_style(session, run, input, channels, height, width, stats, count, stats_channels, n);
+}
+void pick_file(int purpose) { js_pick_file(purpose); }
 void download(const uint8_t* data, size_t size, const std::string& name, const std::string& mime) {
   js_download(data, size, name.c_str(), mime.c_str());
 }
@@ -115,6 +124,34 @@ std::string state_json() {
     models.push_back(e);
   }
   j["models"] = models;
+  const studio::StylePanel& st = a.style;
+  const studio::Stylizer& sz = st.stylizer;
+  p2p::Json style = p2p::Json::object();
+  style["id"] = sz.style_id();
+  style["preparing"] = sz.preparing_id();
+  style["downloading"] = st.download.token ? a.models[st.download.entry].id : std::string();
+  style["error"] = !st.error.empty() ? st.error : sz.error();
+  style["source"] = st.source == studio::StylePanel::Source::Photo ? "photo" : "sketch";
+  style["busy"] = sz.busy();
+  style["pending"] = sz.pending();
+  style["tiles_done"] = sz.tiles_done();
+  style["tiles_total"] = sz.tiles_total();
+  style["jobs"] = sz.jobs();
+  style["last_ms"] = sz.last_ms();
+  style["last_tiles"] = sz.last_tiles();
+  style["last_run_ms"] = sz.last_run_ms();
+  style["receptive_field"] = sz.receptive_field().size();
+  style["margin"] = sz.receptive_field().radius();
+  style["size"] = st.size;
+  style["tile_side"] = sz.tile_side();
+  style["strength"] = st.strength;
+  style["width"] = st.shown.width;
+  style["height"] = st.shown.height;
+  style["shown_version"] = double(st.shown_version);
+  style["sketch_version"] = double(st.sketch_seen);
+  j["style"] = style;
+  for (const studio::ModelEntry& m : a.models)
+    if (m.task == "style") j["style_models"].push_back(m.id);
   p2p::Json rects = p2p::Json::object();
   for (const auto& [name, r] : a.rects) rects[name] = rect_json(r);
   j["rects"] = rects;
@@ -130,29 +167,45 @@ EMSCRIPTEN_KEEPALIVE void studio_index_loaded(const char* text, int size) {
 }
 EMSCRIPTEN_KEEPALIVE void studio_index_failed(const char* why) { app().index_error = std::string("models/index.json: ") + why; }
 
+// Tokens from Stylizer::kTokenBase up belong to the style panel (downloads, sessions and runs).
 EMSCRIPTEN_KEEPALIVE void studio_bundle_progress(int token, double loaded, double total) {
   studio::App& a = app();
-  if (token != a.download.token) return;
-  a.download.loaded = loaded;
-  a.download.total = total;
+  studio::Download& d = token >= studio::Stylizer::kTokenBase ? a.style.download : a.download;
+  if (token != d.token) return;
+  d.loaded = loaded;
+  d.total = total;
 }
 EMSCRIPTEN_KEEPALIVE void studio_bundle_loaded(int token, const char* json, int json_size, const uint8_t* weights,
                                                int weights_size) {
-  studio::models_bundle_loaded(app(), token, std::string(json, size_t(json_size)), weights, size_t(weights_size));
+  if (token >= studio::Stylizer::kTokenBase)
+    studio::style_bundle_loaded(app(), token, std::string(json, size_t(json_size)), weights, size_t(weights_size));
+  else
+    studio::models_bundle_loaded(app(), token, std::string(json, size_t(json_size)), weights, size_t(weights_size));
 }
 EMSCRIPTEN_KEEPALIVE void studio_bundle_failed(int token, const char* why) {
-  studio::models_bundle_failed(app(), token, why);
+  if (token >= studio::Stylizer::kTokenBase) studio::style_bundle_failed(app(), token, why);
+  else studio::models_bundle_failed(app(), token, why);
 }
 
 EMSCRIPTEN_KEEPALIVE void studio_session_ready(int token, int ok, const char* message, const char* backend) {
-  app().inference.session_ready(token, ok != 0, message, backend);
+  if (token >= studio::Stylizer::kTokenBase) app().style.stylizer.session_ready(token, ok != 0, message, backend);
+  else app().inference.session_ready(token, ok != 0, message, backend);
 }
+EMSCRIPTEN_KEEPALIVE void studio_style_run_done(int run, const float* data, int c, int h, int w, const float* stats,
+                                                int count, double ms) {
+  app().style.stylizer.run_done(run, std::vector<float>(data, data + size_t(c) * h * w), c, h, w,
+                                std::vector<float>(stats, stats + count), ms);
+}
+EMSCRIPTEN_KEEPALIVE void studio_style_run_failed(int run, const char* message) { app().style.stylizer.run_failed(run, message); }
 EMSCRIPTEN_KEEPALIVE void studio_run_done(int run, const float* data, int c, int h, int w, double ms) {
   app().inference.run_done(run, std::vector<float>(data, data + size_t(c) * h * w), c, h, w, ms);
 }
 EMSCRIPTEN_KEEPALIVE void studio_run_failed(int run, const char* message) { app().inference.run_failed(run, message); }
 
-EMSCRIPTEN_KEEPALIVE void studio_file_loaded(const uint8_t* data, int size) { studio::load_photo(app(), data, size_t(size)); }
+EMSCRIPTEN_KEEPALIVE void studio_file_loaded(const uint8_t* data, int size, int purpose) {
+  if (purpose == 1) studio::load_style_photo(app(), data, size_t(size));
+  else studio::load_photo(app(), data, size_t(size));
+}
 
 EMSCRIPTEN_KEEPALIVE void studio_resize(int width, int height, double pixel_ratio) {
   studio::App& a = app();
@@ -178,6 +231,15 @@ EMSCRIPTEN_KEEPALIVE const uint8_t* studio_output_pixels() {
   const p2p::Image& out = app().inference.output();
   return out.pixels.empty() ? nullptr : out.pixels.data();
 }
+// The style panel's images (0: source, 1: stylised, 2: shown), RGB; their size in *width, *height. Null when none.
+EMSCRIPTEN_KEEPALIVE const uint8_t* studio_style_pixels(int which, int* width, int* height) {
+  const studio::StylePanel& st = app().style;
+  const p2p::Image& img = which == 0 ? st.stylizer.source() : which == 1 ? st.stylizer.styled() : st.shown;
+  *width = img.width;
+  *height = img.height;
+  return img.pixels.empty() ? nullptr : img.pixels.data();
+}
+EMSCRIPTEN_KEEPALIVE void studio_style_rerun() { app().style.stylizer.rerun(); }  // the benchmark runs the style again
 // The ONNX model in use, malloc'd (the caller frees it); its size in *size. Null when none.
 EMSCRIPTEN_KEEPALIVE uint8_t* studio_onnx_bytes(int* size) {
   p2p::Result<std::vector<uint8_t>> bytes = app().inference.onnx();

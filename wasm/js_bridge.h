@@ -15,7 +15,11 @@ void fetch_bundle(int token, const std::string& path);  // -> studio_bundle_prog
 void create_session(int token, const uint8_t* onnx, size_t size, bool keep_dropout);  // -> studio_session_ready
 void release_session(int token);
 void run(int session, int run, const float* input, int channels, int height, int width);  // -> studio_run_done / _failed
-void pick_file();                                     // -> studio_file_loaded
+// A style net's run: stats (count floats) feed its statistics inputs, stats_channels (n of them) their
+// channels; none for an Export session, whose statistics come back -> studio_style_run_done / _failed.
+void run_style(int session, int run, const float* input, int channels, int height, int width, const float* stats,
+               size_t count, const int* stats_channels, size_t n);
+void pick_file(int purpose = 0);                      // -> studio_file_loaded; purpose 1: the style panel's photo
 void download(const uint8_t* data, size_t size, const std::string& name, const std::string& mime);
 std::string url_param(const std::string& name);       // ?name=value of the page's address, "" when absent
 void open_url(const std::string& url);                // a new tab (licence texts)

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 
 #include "imgui.h"
@@ -59,7 +60,7 @@ struct Texture {
   }
   ImTextureID imgui() const { return reinterpret_cast<ImTextureID>(static_cast<intptr_t>(id)); }
 };
-Texture input_texture, output_texture;
+Texture input_texture, output_texture, painting_texture;
 
 // Crisp text on HiDPI screens: the font is rasterised at the screen's resolution (a whole multiple
 // of its design size, which suits the pixel font) and every size in the style follows.
@@ -124,8 +125,12 @@ void layout(App& a) {
   a.remember_rect("licences");
   ImGui::EndChild();
   ImGui::SameLine();
-  ImGui::BeginChild("images", ImVec2(0, -status_h), false);
-  draw_canvas(a, input_texture.imgui(), output_texture.imgui());
+  ImGui::BeginChild("images", ImVec2(-side_w - ImGui::GetStyle().ItemSpacing.x, -status_h), false);
+  draw_canvas(a, input_texture.imgui(), output_texture.imgui(), painting_texture.imgui());
+  ImGui::EndChild();
+  ImGui::SameLine();
+  ImGui::BeginChild("style_side", ImVec2(side_w, -status_h), true);
+  draw_style_panel(a);
   ImGui::EndChild();
   ImGui::TextUnformatted(status_line(a).c_str());
   a.remember_rect("status");
@@ -144,6 +149,10 @@ uint64_t signature(const App& a) {
   mix(uint64_t(inf.preparing()));
   mix(uint64_t(a.download.token) << 32 ^ uint64_t(a.download.loaded));
   mix(std::hash<std::string>()(inf.error() + a.model_error + a.index_error + a.notice + inf.model_id()));
+  const Stylizer& sz = a.style.stylizer;
+  mix(a.style.shown_version);
+  mix(uint64_t(sz.tiles_done()) << 32 ^ uint64_t(sz.jobs()) << 16 ^ uint64_t(a.style.download.loaded));
+  mix(std::hash<std::string>()(a.style.error + sz.error() + sz.style_id() + sz.preparing_id()));
   mix(uint64_t(a.fb_width) << 32 | uint64_t(a.fb_height));
   mix(a.models.size());
   return h;
@@ -158,6 +167,7 @@ void frame() {
   if (uint64_t sig = signature(a); sig != last_signature) last_signature = sig, frames_left = 3;  // a few frames: the first after a reload or resize can be lost
   if (emscripten_get_now() > awake_until && frames_left == 0) {
     a.inference.pump(a.drawing);
+    update_style(a);
     return;
   }
   if (frames_left > 0) frames_left--;
@@ -171,11 +181,13 @@ void frame() {
   // and again after the strokes of this frame.
   input_texture.update(a.drawing.image(), a.drawing.version());
   output_texture.update(a.inference.output(), a.inference.output_version());
+  painting_texture.update(a.style.shown, a.style.shown_version);
   ImGui::NewFrame();
   a.rects.clear();
   layout(a);
   handle_pointer(a);
   a.inference.pump(a.drawing);
+  update_style(a);
   input_texture.update(a.drawing.image(), a.drawing.version());
   ImGui::Render();
   glViewport(0, 0, a.fb_width, a.fb_height);
@@ -218,6 +230,7 @@ int main() {
   ImGui::GetIO().IniFilename = nullptr;  // nothing is saved between visits
   ImGui_ImplGlfw_InitForOpenGL(window, true);
   ImGui_ImplOpenGL3_Init("#version 300 es");
+  if (std::string tile = js::url_param("tile"); !tile.empty()) a.style.stylizer.set_tile_side(std::atoi(tile.c_str()));
   js::fetch_index();
   emscripten_set_main_loop(frame, 0, false);
   return 0;

@@ -1,5 +1,6 @@
-// The model picker: entries of models/index.json, the bundle being downloaded (with progress), and a
-// one-line message when a bundle is broken; the model in use stays until another one is ready.
+// The model picker: the sketch models of models/index.json (style bundles go to the style panel), the
+// bundle being downloaded (with progress), and a one-line message when a bundle is broken; the model
+// in use stays until another one is ready.
 #include <cstdio>
 
 #include "shared/json.h"
@@ -27,7 +28,8 @@ void models_index_loaded(App& a, const std::string& text) {
   }
   a.models.clear();
   int chosen = -1;
-  const std::string wanted = js::url_param("model");
+  const std::string wanted = js::url_param("model"), wanted_style = js::url_param("style");
+  int style_chosen = -1;
   for (const p2p::Json& e : list->items()) {
     ModelEntry m;
     m.id = e.get_string("id");
@@ -38,14 +40,21 @@ void models_index_loaded(App& a, const std::string& text) {
     m.license = e.get_string("license");
     m.attribution = e.get_string("attribution");
     m.megabytes = e.get_number("megabytes");
-    if ((wanted.empty() && e.get_bool("default") && chosen < 0) || m.id == wanted) chosen = int(a.models.size());
+    m.task = e.get_string("task", "sketch");
+    if (m.task == "style") {
+      if (m.id == wanted_style) style_chosen = int(a.models.size());
+    } else if ((wanted.empty() && e.get_bool("default") && chosen < 0) || m.id == wanted) {
+      chosen = int(a.models.size());
+    }
     a.models.push_back(std::move(m));
   }
-  if (a.models.empty()) {
-    a.index_error = "models/index.json lists no models";
+  for (int i = 0; i < int(a.models.size()) && chosen < 0; i++)
+    if (a.models[i].task != "style") chosen = i;
+  if (style_chosen >= 0) style_select(a, style_chosen);
+  if (chosen < 0) {
+    a.index_error = "models/index.json lists no sketch models";
     return;
   }
-  if (chosen < 0) chosen = 0;
   models_select(a, chosen);
 }
 
@@ -61,6 +70,11 @@ void models_bundle_loaded(App& a, int token, const std::string& json, const uint
   if (token != a.download.token) return;
   ModelEntry& m = a.models[a.download.entry];
   a.download = Download{};
+  // A style bundle listed without its task: it belongs to the style panel.
+  if (p2p::Result<p2p::Json> j = p2p::parse_json(json); j.ok() && j.value.get_string("task") == "style") {
+    a.model_error = m.id + ": a style model: pick it in the style panel";
+    return;
+  }
   p2p::Status st = a.inference.load(m.id, json, weights, size);
   if (!st.ok()) {
     a.model_error = st.error;
@@ -88,6 +102,7 @@ void draw_model_picker(App& a) {
   ImGui::SetNextItemWidth(-1);
   if (ImGui::BeginCombo("##model", current.c_str())) {
     for (int i = 0; i < int(a.models.size()); i++) {
+      if (a.models[i].task == "style") continue;
       bool is_current = a.models[i].id == inf.model_id();
       if (ImGui::Selectable(entry_label(a.models[i]).c_str(), is_current) && !is_current) models_select(a, i);
       a.remember_rect("model_item_" + a.models[i].id);

@@ -85,7 +85,7 @@ void draw_tools(App& a) {
 
   ImGui::Separator();
   ImGui::TextUnformatted("Input");
-  if (ImGui::Button("Open image...")) js::pick_file();
+  if (ImGui::Button("Open image...")) js::pick_file(0);
   a.remember_rect("open");
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("A photo or a drawing; dropping a file on the page works too");
   if (ImGui::Button("Photo to lines")) {

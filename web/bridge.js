@@ -1,7 +1,8 @@
 // The page's JavaScript: makes the page cross-origin isolated (sw.js), starts the app (studio.js),
 // answers its calls (wasm/js_bridge.cpp) with runtime.js and fetching.js, feeds it pointer events and
 // the canvas size, and exposes window.studio for tests. URL parameters: ?backend=webgpu|wasm forces
-// a backend; ?model=ID picks a model; ?sw=0 skips the service worker.
+// a backend; ?model=ID picks a sketch model, ?style=ID a style; ?tile=N sets the style panel's tile side
+// (tests, benchmarks); ?sw=0 skips the service worker.
 import { fetchWeights, networkFirst } from './fetching.js';
 import { backendLabel, backendName, createSession, releaseSession, runSession, serial, startOrt, threadCount } from './runtime.js';
 
@@ -129,8 +130,26 @@ const bridge = {
     });
   },
 
-  pickFile() {
-    document.getElementById('file').click();
+  // A style net's run: stats (Float32Array, concatenated) and channels (Int32Array, one per statistics
+  // tensor) feed an Import session; an Export session's statistics come back the same way.
+  runStyle(token, runId, input, c, h, w, stats, channels) {
+    serial(async () => {
+      try {
+        const extra = channels.length ? { data: stats, channels } : null;
+        const { data, dims, ms, extra: out } = await runSession(token, input, c, h, w, extra);
+        const [, oc, oh, ow] = dims;
+        const outStats = out || new Float32Array(0);
+        withBytes(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), (p) =>
+          withBytes(new Uint8Array(outStats.buffer, outStats.byteOffset, outStats.byteLength), (sp) =>
+            mod._studio_style_run_done(runId, p, oc, oh, ow, sp, outStats.length, ms)));
+      } catch (e) {
+        withString(errorText(e), (p) => mod._studio_style_run_failed(runId, p));
+      }
+    });
+  },
+
+  pickFile(purpose) {
+    document.getElementById(purpose === 1 ? 'style-file' : 'file').click();
   },
 
   download(bytes, name, mime) {
@@ -147,15 +166,18 @@ const bridge = {
 
 // ---- page events: files, pointer, size
 
-async function sendFile(file) {
+// purpose 0: the drawing's input (tools panel), 1: the photo to stylise (style panel).
+async function sendFile(file, purpose = 0) {
   if (!file || !mod) return;
   const bytes = new Uint8Array(await file.arrayBuffer());
-  withBytes(bytes, (p, n) => mod._studio_file_loaded(p, n));
+  withBytes(bytes, (p, n) => mod._studio_file_loaded(p, n, purpose));
 }
 
 function wireEvents() {
   const input = document.getElementById('file');
   input.addEventListener('change', () => { sendFile(input.files[0]); input.value = ''; });
+  const styleInput = document.getElementById('style-file');
+  styleInput.addEventListener('change', () => { sendFile(styleInput.files[0], 1); styleInput.value = ''; });
   window.addEventListener('dragover', (e) => e.preventDefault());
   window.addEventListener('drop', (e) => { e.preventDefault(); sendFile(e.dataTransfer?.files[0]); });
 
@@ -232,6 +254,16 @@ window.studio = {
     return p ? base64(mod.HEAPU8.slice(p, p + s.width * s.height * 3)) : null;
   },
   rerun() { mod._studio_request_run(); },
+  // The style panel's images, RGB: 'source' (what is stylised), 'styled' (the network's output) and
+  // 'shown' (the two blended by the strength, what Save PNG writes); with their size.
+  stylePixels(which) {
+    const sp = mod._malloc(8);
+    const p = mod._studio_style_pixels(['source', 'styled', 'shown'].indexOf(which), sp, sp + 4);
+    const w = mod.HEAP32[sp >> 2], h = mod.HEAP32[(sp >> 2) + 1];
+    mod._free(sp);
+    return p ? { width: w, height: h, data: base64(mod.HEAPU8.slice(p, p + w * h * 3)) } : null;
+  },
+  restyle() { mod._studio_style_rerun(); },
   onnxBytes() {
     const sp = mod._malloc(4);
     const p = mod._studio_onnx_bytes(sp);

@@ -64,18 +64,40 @@ export async function createSession(token, bytes, keepDropout) {
   sessions.set(token, session);
 }
 
-// The first output as { data (Float32Array), dims, ms }; ms covers the run and reading the result.
-export async function runSession(token, input, c, h, w) {
+const read = async (t) => (t.location === 'cpu' ? t.data : await t.getData());
+
+// The first output as { data (Float32Array), dims, ms, extra }; ms covers the run and reading the result.
+// extra (style nets' instance-norm statistics): given, { data, channels } feeds the session's further inputs
+// in order, each [1, C, 1, 1] with C from channels; returned, the further outputs concatenated in order.
+export async function runSession(token, input, c, h, w, extra = null) {
   const session = sessions.get(token);
   if (!session) throw new Error('the model was unloaded');
+  const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input, [1, c, h, w]) };
+  const further = session.inputNames.slice(1);
+  if (further.length !== (extra ? extra.channels.length : 0))
+    throw new Error(`the model takes ${further.length} statistics tensors, ${extra ? extra.channels.length : 0} given`);
+  let at = 0;
+  further.forEach((name, k) => {
+    const n = extra.channels[k];
+    feeds[name] = new ort.Tensor('float32', extra.data.slice(at, at + n), [1, n, 1, 1]);
+    at += n;
+  });
   const t0 = performance.now();
-  const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', input, [1, c, h, w]) });
+  const out = await session.run(feeds);
   const tensor = out[session.outputNames[0]];
-  const data = tensor.location === 'cpu' ? tensor.data : await tensor.getData();
+  const data = await read(tensor);
+  const rest = [];
+  for (const name of session.outputNames.slice(1)) rest.push(await read(out[name]));
   const ms = performance.now() - t0;
   const dims = tensor.dims;
+  let extraOut = null;
+  if (rest.length) {
+    extraOut = new Float32Array(rest.reduce((n, r) => n + r.length, 0));
+    let k = 0;
+    for (const r of rest) extraOut.set(r, k), (k += r.length);
+  }
   for (const t of Object.values(out)) t.dispose?.();
-  return { data, dims, ms };
+  return { data, dims, ms, extra: extraOut };
 }
 
 export async function releaseSession(token) {

@@ -85,7 +85,7 @@ export async function nodeLatency(onnx, c, h, w, n) {
   return median(times);
 }
 
-// models: [{ id, name, dir (a bundle folder to serve) | files ({name: contents}), default }]
+// models: [{ id, name, dir (a bundle folder to serve) | files ({name: contents}), default, task ('style': the style panel's) }]
 export function makeSite(models) {
   check(readdirSync(WEB_DIR).includes('studio.js'), `${WEB_DIR} has no studio.js: run scripts/build wasm first`);
   const site = mkdtempSync(path.join(tmpdir(), 'p2p-site-'));
@@ -99,7 +99,9 @@ export function makeSite(models) {
       mkdirSync(dest);
       for (const [f, data] of Object.entries(m.files)) writeFileSync(path.join(dest, f), data);
     }
-    index.models.push({ id: m.id, name: m.name ?? m.id, path: m.id, default: !!m.default, license: m.license ?? '' });
+    const entry = { id: m.id, name: m.name ?? m.id, path: m.id, default: !!m.default, license: m.license ?? '' };
+    if (m.task) entry.task = m.task;
+    index.models.push(entry);
   }
   writeFileSync(path.join(site, 'models', 'index.json'), JSON.stringify(index, null, 2));
   return site;
