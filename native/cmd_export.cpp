@@ -98,7 +98,7 @@ int cmd_export(const Args& args) {
     info.name = name.empty() ? base_name(model) : name;
     if (name.empty() && info.name.size() > 12 && info.name.substr(info.name.size() - 12) == ".safetensors")
       info.name.resize(info.name.size() - 12);
-    info.task = spec.arch == "transformer" ? "style" : "sketch";
+    info.task = task_of(spec);
     info.spec = spec;
     info.height = height, info.width = width;
     info.direction = direction;
@@ -106,9 +106,9 @@ int cmd_export(const Args& args) {
     info.provenance = Json::object();
     info.provenance["exported_from"] = base_name(model);
     // What `pix2pix train` recorded in the checkpoint, numbers as numbers.
-    for (const char* k : {"source", "run", "dataset", "hardware"})
+    for (const char* k : {"source", "run", "dataset", "hardware", "style_image", "loss_network"})
       if (auto it = m.value.metadata.find(k); it != m.value.metadata.end()) info.provenance[k] = it->second;
-    for (const auto& [k, key] : {std::pair{"epochs", "epochs"}, {"total_iters", "images_seen"}, {"train_seconds", "train_seconds"}})
+    for (const auto& [k, key] : {std::pair{"epochs", "epochs"}, {"total_iters", "images_seen"}, {"train_seconds", "train_seconds"}, {"steps", "steps"}})
       if (auto it = m.value.metadata.find(k); it != m.value.metadata.end()) info.provenance[key] = std::atof(it->second.c_str());
     for (size_t i = 0; i < extra.size(); i++) info.provenance[extra.keys()[i]] = extra.items()[i];
     info.license = license;

@@ -16,5 +16,7 @@ int cmd_combine(const Args& args);
 int cmd_edges(const Args& args);
 int cmd_train(const Args& args);
 int cmd_test(const Args& args);
+int cmd_stylize(const Args& args);
+int cmd_train_style(const Args& args);
 
 }  // namespace p2p

@@ -24,6 +24,8 @@ const Command kCommands[] = {
     {"edges", p2p::cmd_edges, "a folder of photos into an edges->photo dataset (train/val/test)"},
     {"train", p2p::cmd_train, "train a pix2pix model on a paired dataset (runs/NAME: checkpoints, log, page)"},
     {"test", p2p::cmd_test, "a trained model on a dataset phase: results page and metrics (L1, PSNR, SSIM, Lab)"},
+    {"stylize", p2p::cmd_stylize, "neural style transfer by optimising the image (Gatys; neural-style's options)"},
+    {"train-style", p2p::cmd_train_style, "train a fast style network for one style on a folder of photos (Johnson)"},
 };
 
 void usage(FILE* out) {

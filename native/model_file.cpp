@@ -50,11 +50,6 @@ Result<Weights> import_checkpoint(const std::string& path, const ModelSpec& spec
   return {std::move(w), ""};
 }
 
-ValueRange value_range(const ModelSpec& spec) {
-  if (spec.arch == "transformer" || spec.arch == "vgg16" || spec.arch == "vgg19") return {0.0f, 255.0f};
-  return {-1.0f, 1.0f};
-}
-
 NormMode default_norm_mode(const ModelSpec& spec) {
   return spec.arch == "generator" && spec.norm == Norm::Batch ? NormMode::BatchStats : NormMode::Running;
 }

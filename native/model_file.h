@@ -27,10 +27,6 @@ Result<ModelFile> load_model_file(const std::string& path);
 // graph. The error names the file, the architecture and the first tensor that does not fit.
 Result<Weights> import_checkpoint(const std::string& path, const ModelSpec& spec);
 
-// Images enter the network in [lo, hi]: [-1, 1] for pix2pix nets, [0, 255] for style nets.
-struct ValueRange { float lo = -1.0f, hi = 1.0f; };
-ValueRange value_range(const ModelSpec& spec);
-
 // The reference test protocol for generators with batch norm: each image's own statistics.
 NormMode default_norm_mode(const ModelSpec& spec);
 Result<NormMode> parse_norm_mode(const std::string& s);  // "running" | "batchstats"

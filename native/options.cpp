@@ -1,5 +1,6 @@
 #include "native/options.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -18,6 +19,21 @@ Options& Options::text(const char* name, std::string* t, const char* hint, const
   Entry& e = add(name, hint, help, std::move(env));
   e.default_text = *t;
   e.set = [t](const std::string& v) { *t = v; return Status::Ok(); };
+  return *this;
+}
+
+Options& Options::list(const char* name, std::vector<std::string>* t, const char* hint, const char* help) {
+  Entry& e = add(name, hint, help, {});
+  e.set = [t](const std::string& v) {
+    size_t start = 0;
+    while (start <= v.size()) {
+      size_t comma = std::min(v.find(',', start), v.size());
+      if (comma == start) return Status::Fail("expects a value or a comma-separated list, got '" + v + "'");
+      t->push_back(v.substr(start, comma - start));
+      start = comma + 1;
+    }
+    return Status::Ok();
+  };
   return *this;
 }
 

@@ -17,6 +17,8 @@ class Options {
   Options& text(const char* name, std::string* target, const char* hint, const char* help, std::vector<std::string> env = {});
   Options& integer(const char* name, int* target, const char* help, std::vector<std::string> env = {});
   Options& real(const char* name, float* target, const char* help, std::vector<std::string> env = {});
+  // Repeatable: each --name VALUE appends, and VALUE may itself be a comma-separated list.
+  Options& list(const char* name, std::vector<std::string>* target, const char* hint, const char* help);
   // --name sets true; --no_name sets false.
   Options& flag(const char* name, bool* target, const char* help, std::vector<std::string> env = {});
   // One of a fixed set of words.

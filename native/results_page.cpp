@@ -267,13 +267,41 @@ Status save_epoch_images(const std::string& run_dir, int64_t epoch, const Image&
   return save_png(base + "_real_B.png", real_b);
 }
 
-Status write_training_page(const std::string& run_dir, const TrainingPageInfo& info) {
+namespace {
+// The top of a training page: title, status, details and the loss curves of run_dir/log.jsonl.
+Result<std::string> training_page_top(const std::string& run_dir, const TrainingPageInfo& info, const std::string& title) {
   std::vector<LossRecord> records;
   if (file_exists(run_dir + "/log.jsonl")) {
     Result<std::vector<uint8_t>> log = read_file(run_dir + "/log.jsonl");
-    if (!log.ok()) return Status::Fail(log.error);
+    if (!log.ok()) return Result<std::string>::Fail(log.error);
     records = parse_loss_log(std::string(log.value.begin(), log.value.end()));
   }
+  std::string h = page_head(info.name.empty() ? title : info.name, info.running ? info.refresh_seconds : 0);
+  h += std::string("<p>") +
+       (info.running ? "Training; this page reloads every " + std::to_string(info.refresh_seconds) + " s."
+                     : "Training finished.") +
+       "</p>\n";
+  h += details_table(info.details);
+  h += "<h2>Losses</h2>\n";
+  h += records.empty() ? "<p>No losses logged yet.</p>\n" : loss_curves_svg(records);
+  return {h, ""};
+}
+}  // namespace
+
+Status write_style_training_page(const std::string& run_dir, const TrainingPageInfo& info,
+                                 const std::vector<std::pair<std::string, std::string>>& previews) {
+  Result<std::string> top = training_page_top(run_dir, info, "style training");
+  if (!top.ok()) return Status::Fail(top.error);
+  std::string h = top.value + "<h2>Previews (photo | stylised)</h2>\n<table class=\"epochs\">\n";
+  for (const auto& [label, path] : previews) h += "<tr><td>" + html_escape(label) + "</td>" + image_cell(path, label.c_str()) + "</tr>\n";
+  h += "</table>\n</body>\n</html>\n";
+  if (Status st = make_dirs(run_dir); !st.ok()) return st;
+  return write_file_atomic(run_dir + "/index.html", h);
+}
+
+Status write_training_page(const std::string& run_dir, const TrainingPageInfo& info) {
+  Result<std::string> top = training_page_top(run_dir, info, "pix2pix training");
+  if (!top.ok()) return Status::Fail(top.error);
   // Epochs with images: images/epochNNN_{real_A,fake_B,real_B}.png.
   std::map<int64_t, std::set<std::string>> epochs;
   std::error_code ec;
@@ -286,15 +314,7 @@ Status write_training_page(const std::string& run_dir, const TrainingPageInfo& i
         (std::string(label) == "real_A" || std::string(label) == "fake_B" || std::string(label) == "real_B"))
       epochs[e].insert(label);
   }
-  std::string h = page_head(info.name.empty() ? "pix2pix training" : info.name, info.running ? info.refresh_seconds : 0);
-  h += std::string("<p>") +
-       (info.running ? "Training; this page reloads every " + std::to_string(info.refresh_seconds) + " s."
-                     : "Training finished.") +
-       "</p>\n";
-  h += details_table(info.details);
-  h += "<h2>Losses</h2>\n";
-  h += records.empty() ? "<p>No losses logged yet.</p>\n" : loss_curves_svg(records);
-  h += "<h2>Epochs</h2>\n";
+  std::string h = top.value + "<h2>Epochs</h2>\n";
   if (epochs.empty()) {
     h += "<p>No epoch images yet.</p>\n";
   } else {

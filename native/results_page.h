@@ -66,4 +66,9 @@ struct TrainingPageInfo {
 // atomically (a browser refreshing it never sees half a page): curves, then the epochs newest first.
 Status write_training_page(const std::string& run_dir, const TrainingPageInfo& info);
 
+// The page of a train-style run: details, loss curves from run_dir/log.jsonl, then the preview strips
+// (paths relative to run_dir, newest first), written atomically to run_dir/index.html.
+Status write_style_training_page(const std::string& run_dir, const TrainingPageInfo& info,
+                                 const std::vector<std::pair<std::string, std::string>>& previews);
+
 }  // namespace p2p

@@ -7,7 +7,7 @@ void add_spec_options(Options& o, SpecFlags& f) {
   o.text("netG", &f.netG, "NAME", "generator: unet_256, unet_128, unet_<2^k>, resnet_9blocks, resnet_6blocks");
   o.text("netD", &f.netD, "NAME", "discriminator instead of generator: basic, n_layers, pixel");
   o.integer("n_layers_D", &f.n_layers_D, "discriminator depth with --netD n_layers");
-  o.integer("ngf", &f.ngf, "generator filters in the last conv layer");
+  o.integer("ngf", &f.ngf, "generator filters in the last conv layer (transformer: its first layer; default 64, transformer 32)");
   o.integer("ndf", &f.ndf, "discriminator filters in the first conv layer");
   o.choice("norm", &f.norm, {"batch", "instance", "none"}, "normalisation layers");
   o.flag("dropout", &f.dropout, "dropout in the generator (--no_dropout turns it off)");
@@ -19,7 +19,7 @@ ModelSpec generator_spec(const SpecFlags& f) {
   ModelSpec s;
   s.arch = "generator";
   s.net = f.netG;
-  s.ngf = f.ngf;
+  s.ngf = f.ngf ? f.ngf : 64;
   s.norm = parse_norm(f.norm).value;
   s.dropout = f.dropout;
   s.input_nc = f.input_nc;
@@ -42,7 +42,7 @@ ModelSpec discriminator_spec(const SpecFlags& f) {
 Result<ModelSpec> spec_from_flags(const SpecFlags& f) {
   ModelSpec s;
   if (f.arch == "pix2pix") s = f.netD.empty() ? generator_spec(f) : discriminator_spec(f);
-  else s.arch = f.arch, s.net = f.arch, s.norm = Norm::Instance;
+  else s.arch = f.arch, s.net = f.arch, s.norm = Norm::Instance, s.ngf = f.ngf ? f.ngf : 32;
   Result<Graph> g = build(s);
   if (!g.ok()) return Result<ModelSpec>::Fail(g.error);
   return {s, ""};

@@ -12,7 +12,8 @@ struct SpecFlags {
   std::string arch = "pix2pix";  // pix2pix (netG or netD), transformer, vgg16, vgg19
   std::string netG = "unet_256", netD;
   std::string norm = "batch";
-  int ngf = 64, ndf = 64, n_layers_D = 3, input_nc = 3, output_nc = 3;
+  int ngf = 0;  // 0: the family's own width (64 for pix2pix generators, 32 for the transformer net)
+  int ndf = 64, n_layers_D = 3, input_nc = 3, output_nc = 3;
   bool dropout = true;
 };
 

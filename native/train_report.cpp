@@ -6,22 +6,11 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "native/progress.h"
 #include "shared/json.h"
 
 namespace p2p {
 
-namespace {
-
-std::string duration_text(double s) {
-  if (!(s >= 0) || s > 1e8) return "?";
-  long t = long(s + 0.5);
-  char buf[32];
-  if (t >= 3600) std::snprintf(buf, sizeof buf, "%ldh%02ldm", t / 3600, t / 60 % 60);
-  else std::snprintf(buf, sizeof buf, "%ldm%02lds", t / 60, t % 60);
-  return buf;
-}
-
-}  // namespace
 
 TrainReporter::TrainReporter(std::string log_path, bool use_GAN, bool use_L1)
     : log_path_(std::move(log_path)), use_GAN_(use_GAN), use_L1_(use_L1), tty_(isatty(2)) {}

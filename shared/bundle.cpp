@@ -20,10 +20,11 @@ bool has_dropout(const Graph& g) {
   return false;
 }
 
-Json range(const std::string& task) {
+Json range_json(const ModelSpec& spec) {
+  ValueRange v = value_range(spec);
   Json r = Json::array();
-  r.push_back(task == "style" ? 0 : -1);
-  r.push_back(task == "style" ? 255 : 1);
+  r.push_back(double(v.lo));
+  r.push_back(double(v.hi));
   return r;
 }
 
@@ -101,7 +102,7 @@ Json bundle_manifest(const BundleInfo& info, const std::string& weights_sha256, 
     e["height"] = info.height;
     e["width"] = info.width;
     e["channels"] = channels;
-    e["range"] = range(info.task);
+    e["range"] = range_json(info.spec);
     return e;
   };
   j["input"] = image(info.spec.input_nc);
@@ -124,7 +125,8 @@ Json bundle_manifest(const BundleInfo& info, const std::string& weights_sha256, 
 }
 
 Status write_bundle(const std::string& dir, const BundleInfo& info, const Weights& w, bool fp16) {
-  if (info.task != "sketch" && info.task != "style") return Status::Fail("bundle: task '" + info.task + "' (sketch or style)");
+  if (info.task != task_of(info.spec))
+    return Status::Fail("bundle: task '" + info.task + "' does not fit " + info.spec.describe() + " (task " + task_of(info.spec) + ")");
   if (info.direction != "AtoB" && info.direction != "BtoA")
     return Status::Fail("bundle: direction '" + info.direction + "' (AtoB or BtoA)");
   Result<Graph> g = build(info.spec);
@@ -171,12 +173,23 @@ Result<Bundle> read_bundle_from_memory(std::string_view model_json, const uint8_
   Result<ModelSpec> spec = ModelSpec::from_metadata(meta.value);
   if (!spec.ok()) return R::Fail("model.json: model: " + spec.error);
   b.spec = spec.value;
+  if (b.task != task_of(b.spec))
+    return R::Fail("model.json: task '" + b.task + "' does not fit the model " + b.spec.describe() + " (a " +
+                   task_of(b.spec) + " model)");
 
   Fields in{*input, "model.json: input", ""};
   b.height = int(in.integer("height", 1, 1 << 16));
   b.width = int(in.integer("width", 1, 1 << 16));
   int64_t channels = in.integer("channels", 1, 64);
   if (!in.error.empty()) return R::Fail(in.error);
+  if (const Json* r = input->find("range")) {
+    ValueRange v = value_range(b.spec);
+    bool fits = r->is_array() && r->size() == 2 && (*r)[size_t(0)].is_number() && (*r)[size_t(1)].is_number() &&
+                (*r)[size_t(0)].as_number() == v.lo && (*r)[size_t(1)].as_number() == v.hi;
+    if (!fits)
+      return R::Fail("model.json: input range " + r->dump() + " does not fit the model " + b.spec.describe() + " ([" +
+                     std::to_string(int(v.lo)) + ", " + std::to_string(int(v.hi)) + "])");
+  }
   if (channels != b.spec.input_nc)
     return R::Fail("model.json: input has " + std::to_string(channels) + " channels, the model takes " +
                    std::to_string(b.spec.input_nc));

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "file_io.h"
+#include "zip_reader.h"  // crc32
 
 // The stb implementations live here and only here (native and WASM builds alike). Memory variants only.
 // PNG and JPEG only: the other stb decoders are more attack surface than our datasets need.
@@ -230,9 +231,28 @@ std::vector<uint8_t> encode_png(const Image& img) {
   return out;
 }
 
-Status save_png(const std::string& path, const Image& img) {
+std::vector<uint8_t> encode_png(const Image& img, const PngText& text) {
+  std::vector<uint8_t> png = encode_png(img);
+  if (png.size() < 33) return png;
+  std::vector<uint8_t> chunks;
+  auto be32 = [&](uint32_t v) {
+    for (int s = 24; s >= 0; s -= 8) chunks.push_back(uint8_t(v >> s));
+  };
+  for (const auto& [key, value] : text) {
+    std::string body = "tEXt" + key.substr(0, 79) + '\0' + value;
+    be32(uint32_t(body.size() - 4));
+    chunks.insert(chunks.end(), body.begin(), body.end());
+    be32(crc32(reinterpret_cast<const uint8_t*>(body.data()), body.size()));
+  }
+  png.insert(png.begin() + 33, chunks.begin(), chunks.end());  // after the signature (8) and IHDR (25)
+  return png;
+}
+
+Status save_png(const std::string& path, const Image& img) { return save_png(path, img, {}); }
+
+Status save_png(const std::string& path, const Image& img, const PngText& text) {
   if (!encodable(img)) return Status::Fail("cannot write image '" + path + "': empty or malformed image");
-  std::vector<uint8_t> bytes = encode_png(img);
+  std::vector<uint8_t> bytes = text.empty() ? encode_png(img) : encode_png(img, text);
   if (bytes.empty()) return Status::Fail("cannot write image '" + path + "': PNG encoding failed");
   return write_file_atomic(path, bytes);
 }

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "status.h"
@@ -25,6 +26,10 @@ struct Image {
 Result<Image> decode_image(const uint8_t* data, size_t size, int desired_channels = 0);
 Result<Image> load_image(const std::string& path, int desired_channels = 0);  // errors name the file
 std::vector<uint8_t> encode_png(const Image& img);
+// PNG with tEXt chunks (keyword, text) after the header: where a result records how it was made.
+using PngText = std::vector<std::pair<std::string, std::string>>;
+std::vector<uint8_t> encode_png(const Image& img, const PngText& text);
+Status save_png(const std::string& path, const Image& img, const PngText& text);
 Status save_png(const std::string& path, const Image& img);  // written to a temporary file, then renamed
 Status save_jpg(const std::string& path, const Image& img, int quality = 90);
 

@@ -127,7 +127,7 @@ Graph pixel_discriminator(int input_nc, int ndf, Norm norm) {
   return g;
 }
 
-Graph transformer_net() {
+Graph transformer_net(int width) {
   Graph g;
   auto conv = [&](int x, const std::string& name, int out, int k, int s) {
     return g.conv2d(g.reflection_pad(x, k / 2), name + ".conv2d", out, k, s, 0, true);
@@ -136,26 +136,27 @@ Graph transformer_net() {
     return g.relu(g.instance_norm(conv(x, c, out, k, s), n, true));
   };
   int x = g.input(3);
-  x = conv_in_relu(x, "conv1", "in1", 32, 9, 1);
-  x = conv_in_relu(x, "conv2", "in2", 64, 3, 2);
-  x = conv_in_relu(x, "conv3", "in3", 128, 3, 2);
+  const int w1 = width, w2 = 2 * width, w3 = 4 * width;
+  x = conv_in_relu(x, "conv1", "in1", w1, 9, 1);
+  x = conv_in_relu(x, "conv2", "in2", w2, 3, 2);
+  x = conv_in_relu(x, "conv3", "in3", w3, 3, 2);
   for (int r = 1; r <= 5; r++) {
     std::string p = "res" + std::to_string(r);
-    int y = conv_in_relu(x, p + ".conv1", p + ".in1", 128, 3, 1);
-    y = g.instance_norm(conv(y, p + ".conv2", 128, 3, 1), p + ".in2", true);
+    int y = conv_in_relu(x, p + ".conv1", p + ".in1", w3, 3, 1);
+    y = g.instance_norm(conv(y, p + ".conv2", w3, 3, 1), p + ".in2", true);
     x = g.add(y, x);
   }
-  x = conv_in_relu(g.upsample_nearest(x, 2), "deconv1", "in4", 64, 3, 1);
-  x = conv_in_relu(g.upsample_nearest(x, 2), "deconv2", "in5", 32, 3, 1);
+  x = conv_in_relu(g.upsample_nearest(x, 2), "deconv1", "in4", w2, 3, 1);
+  x = conv_in_relu(g.upsample_nearest(x, 2), "deconv2", "in5", w1, 3, 1);
   g.output(conv(x, "deconv3", 3, 9, 1));
   return g;
 }
 
-Graph vgg_features(int depth, const std::vector<std::string>& taps) {
+Graph vgg_features(int depth, const std::vector<std::string>& taps, int width) {
   // Convolutions per block; torchvision numbers conv, relu and pool modules consecutively.
   const int per_block16[] = {2, 2, 3, 3, 3}, per_block19[] = {2, 2, 4, 4, 4};
   const int* per_block = depth == 19 ? per_block19 : per_block16;
-  const int widths[] = {64, 128, 256, 512, 512};
+  const int widths[] = {width, 2 * width, 4 * width, 8 * width, 8 * width};
   Graph g;
   int x = g.input(3), index = 0;
   size_t found = 0;
@@ -214,7 +215,7 @@ Result<Graph> build(const ModelSpec& s) {
     if (s.net == "pixel") return {pixel_discriminator(s.input_nc, s.ndf, s.norm), ""};
     return fail("unknown discriminator '" + s.net + "' (basic, n_layers, pixel)");
   }
-  if (s.arch == "transformer") return {transformer_net(), ""};
+  if (s.arch == "transformer") return {transformer_net(s.ngf), ""};
   if (s.arch == "vgg16" || s.arch == "vgg19") {
     std::vector<std::string> taps = {"relu1_1", "relu1_2", "relu2_1", "relu2_2", "relu3_1", "relu3_2", "relu3_3",
                                      "relu4_1", "relu4_2", "relu4_3", "relu5_1"};
@@ -227,6 +228,7 @@ std::map<std::string, std::string> ModelSpec::to_metadata() const {
   std::map<std::string, std::string> m = {{"arch", arch}, {"net", net}, {"norm", norm_name(norm)},
                                           {"input_nc", std::to_string(input_nc)}, {"output_nc", std::to_string(output_nc)}};
   if (arch == "generator") m["ngf"] = std::to_string(ngf), m["dropout"] = dropout ? "true" : "false";
+  if (arch == "transformer") m["ngf"] = std::to_string(ngf);
   if (arch == "discriminator") m["ndf"] = std::to_string(ndf), m["n_layers_D"] = std::to_string(n_layers_D);
   return m;
 }
@@ -256,6 +258,7 @@ Result<ModelSpec> ModelSpec::from_metadata(const std::map<std::string, std::stri
     s.norm = n.value;
   }
   if (const std::string* v = get("dropout")) s.dropout = *v == "true";
+  if (s.arch == "transformer") s.ngf = 32;  // pytorch/examples' width, unless the metadata says another
   for (auto [k, field] : {std::pair<const char*, int*>{"ngf", &s.ngf}, {"ndf", &s.ndf}, {"n_layers_D", &s.n_layers_D},
                           {"input_nc", &s.input_nc}, {"output_nc", &s.output_nc}})
     if (!integer(k, *field)) return Result<ModelSpec>::Fail(std::string("metadata '") + k + "' is not a valid number");
@@ -271,7 +274,15 @@ std::string ModelSpec::describe() const {
   if (arch == "discriminator")
     return "PatchGAN " + net + (net == "n_layers" ? " " + std::to_string(n_layers_D) : "") + " ndf " +
            std::to_string(ndf) + " norm " + norm_name(norm) + " input_nc " + std::to_string(input_nc);
+  if (arch == "transformer") return "transformer ngf " + std::to_string(ngf);
   return arch;
 }
+
+ValueRange value_range(const ModelSpec& spec) {
+  if (spec.arch == "transformer" || spec.arch == "vgg16" || spec.arch == "vgg19") return {0.0f, 255.0f};
+  return {-1.0f, 1.0f};
+}
+
+const char* task_of(const ModelSpec& spec) { return spec.arch == "transformer" ? "style" : "sketch"; }
 
 }  // namespace p2p

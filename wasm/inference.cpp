@@ -6,14 +6,6 @@
 
 namespace studio {
 
-namespace {
-// Pixel range of the network's images: pix2pix works in [-1, 1], the style nets in [0, 255].
-void pixel_range(const p2p::Bundle& b, float& lo, float& hi) {
-  lo = b.task == "style" ? 0.0f : -1.0f;
-  hi = b.task == "style" ? 255.0f : 1.0f;
-}
-}  // namespace
-
 p2p::OnnxOptions Inference::options(const Session& s) const {
   p2p::OnnxOptions opt = p2p::onnx_options(*s.bundle);
   opt.dropout_noise = s.variation;
@@ -79,9 +71,8 @@ void Inference::pump(const Drawing& drawing) {
   if (!pending_ || in_flight_ || !active_.token) return;
   pending_ = false;
   const p2p::Bundle& b = *active_.bundle;
-  float lo, hi;
-  pixel_range(b, lo, hi);
-  p2p::Tensor t = p2p::image_to_tensor(p2p::to_channels(drawing.image(), b.spec.input_nc), lo, hi);
+  const p2p::ValueRange range = p2p::value_range(b.spec);
+  p2p::Tensor t = p2p::image_to_tensor(p2p::to_channels(drawing.image(), b.spec.input_nc), range.lo, range.hi);
   crop_h_ = drawing.height();
   crop_w_ = drawing.width();
   // U-Nets take multiples of 2^depth: other sizes are padded (reflect) and cropped back, never resized.
@@ -102,9 +93,8 @@ void Inference::run_done(int run, std::vector<float> data, int channels, int hei
   t.shape = {1, channels, height, width};
   t.data = std::move(data);
   if (height != crop_h_ || width != crop_w_) t = p2p::crop_tensor(t, crop_h_, crop_w_);
-  float lo, hi;
-  pixel_range(*active_.bundle, lo, hi);
-  output_ = p2p::to_channels(p2p::tensor_to_image(t, lo, hi), 3);
+  const p2p::ValueRange range = p2p::value_range(active_.bundle->spec);
+  output_ = p2p::to_channels(p2p::tensor_to_image(t, range.lo, range.hi), 3);
   output_version_++;
   output_for_ = in_flight_for_;
   last_ms_ = ms;

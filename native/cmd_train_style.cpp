@@ -1,0 +1,99 @@
+// pix2pix train-style: a fast style network (Johnson et al. 2016; pytorch/examples fast_neural_style) for one
+// style image, trained on random crops of a folder of photos. runs/NAME: checkpoints, log.jsonl, index.html.
+#include <torch/torch.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+
+#include "native/adam.h"
+#include "native/commands.h"
+#include "native/device_select.h"
+#include "native/model_file.h"
+#include "native/options.h"
+#include "native/progress.h"
+#include "native/style_run.h"
+#include "native/torch_graph.h"
+#include "shared/file_io.h"
+#include "shared/image.h"
+#include "shared/json.h"
+#include "shared/safetensors.h"
+
+namespace p2p {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_style_sigint(int) {
+  g_stop = true;
+  std::signal(SIGINT, SIG_DFL);
+}
+
+void add_options(Options& op, StyleTrainOptions& o) {
+  op.text("style", &o.style, "FILE", "the style image");
+  op.text("dataset", &o.dataset, "DIR", "folder of photos (searched recursively; PNG and JPEG)");
+  op.text("name", &o.name, "NAME", "the run: checkpoints_dir/NAME");
+  op.text("checkpoints_dir", &o.checkpoints_dir, "DIR", "where runs are kept");
+  op.integer("ngf", &o.ngf, "transformer width (pytorch/examples: 32; lighter page models: 8-16)");
+  op.integer("image_size", &o.image_size, "training crop size");
+  op.integer("style_size", &o.style_size, "longest side of the style image, in pixels");
+  op.integer("batch_size", &o.batch_size, "images per step");
+  op.integer("steps", &o.steps, "optimisation steps in all");
+  op.real("lr", &o.lr, "Adam's learning rate");
+  op.real("content_weight", &o.content_weight, "content loss weight (VGG file: 1e5; random network: see DESIGN.md)");
+  op.real("style_weight", &o.style_weight, "style loss weight (VGG file: 1e10; random network: see DESIGN.md)");
+  op.real("tv_weight", &o.tv_weight, "total variation weight");
+  op.text("vgg", &o.vgg, "FILE", "VGG-16 weights (torchvision .pth or .safetensors); none: a random network");
+  op.choice("vgg_preprocess", &o.vgg_preprocess, {"torchvision", "caffe"}, "how the --vgg file expects its input");
+  op.integer("vgg_depth", &o.vgg_depth, "16 or 19");
+  op.integer("loss_width", &o.loss_width, "random network: channels of its first block");
+  op.integer("loss_seed", &o.loss_seed, "random network: seed of its weights");
+  op.list("content_layers", &o.content_layers, "L", "content taps (relu2_2)");
+  op.list("style_layers", &o.style_layers, "L,L", "style taps (VGG file: relu1_2,relu2_2,relu3_3,relu4_3; random: relu1_1,relu2_1,relu3_1,relu4_1)");
+  op.integer("seed", &o.seed, "random seed of the weights and the crops (-1: drawn and recorded)");
+  op.integer("print_freq", &o.print_freq, "steps between log records");
+  op.integer("save_freq", &o.save_freq, "steps between checkpoints and previews");
+  op.integer("max_dataset_size", &o.max_dataset_size, "use at most this many photos (0: all)");
+  op.text("gpu_ids", &o.gpu_ids, "IDS", "CUDA device (-1: the CPU)");
+  op.flag("continue_train", &o.continue_train, "resume the run from its latest checkpoint");
+}
+
+}  // namespace
+
+int cmd_train_style(const Args& args) {
+  StyleTrainOptions o;
+  Options op("train-style", "Train a fast style network (Johnson et al.; pytorch/examples' recipe) for one style.");
+  add_options(op, o);
+  if (Status st = op.parse(args); !st.ok()) return fail("train-style", st.error, 2);
+  if (op.help_requested()) return std::printf("%s", op.help().c_str()), 0;
+  // A resumed run takes the options it was started with, and the ones given now on top.
+  const std::string state_file = o.checkpoints_dir + "/" + o.name + "/checkpoints/latest_state.safetensors";
+  if (o.continue_train && file_exists(state_file)) {
+    Result<SafetensorsFile> st = load_safetensors(state_file);
+    if (!st.ok()) return fail("train-style", st.error, 2);
+    StyleTrainOptions stored;
+    Options again("train-style", "");
+    add_options(again, stored);
+    Result<Json> stored_args = parse_json(st.value.metadata["args"]);
+    Args before;
+    if (stored_args.ok())
+      for (const Json& a : stored_args.value.items()) before.push_back(a.as_string());
+    if (Status s = again.parse(before); !stored_args.ok() || !s.ok())
+      return fail("train-style", state_file + ": the run's stored options do not read back", 2);
+    if (Status s = again.parse(args); !s.ok()) return fail("train-style", s.error, 2);
+    stored.continue_train = true;
+    o = stored;
+  }
+  Result<StyleRun> run = StyleRun::start(o);
+  if (!run.ok()) return fail("train-style", run.error, 2);
+  std::signal(SIGINT, on_style_sigint);
+  Status st = run.value.train(g_stop);
+  std::signal(SIGINT, SIG_DFL);
+  if (!st.ok()) return fail("train-style", st.error);
+  return 0;
+}
+
+}  // namespace p2p

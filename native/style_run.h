@@ -1,0 +1,63 @@
+// A fast-style training run: options, photos held in memory, the transformer net, its loss network and
+// Adam; checkpoints (latest_net_G + latest_state .safetensors), log.jsonl, previews and index.html.
+#pragma once
+#include <torch/torch.h>
+
+#include <atomic>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "native/adam.h"
+#include "native/style_loss.h"
+#include "native/torch_graph.h"
+#include "shared/image.h"
+#include "shared/json.h"
+#include "shared/models.h"
+
+namespace p2p {
+
+struct StyleTrainOptions {
+  std::string style, dataset, name = "style", checkpoints_dir = "runs";
+  std::string vgg, vgg_preprocess = "torchvision", gpu_ids = "0";
+  std::vector<std::string> content_layers, style_layers;
+  int ngf = 32, image_size = 256, style_size = 256, batch_size = 4, steps = 2000;
+  int vgg_depth = 16, loss_width = 32, loss_seed = 1, seed = -1, print_freq = 20, save_freq = 200, max_dataset_size = 0;
+  float lr = 1e-3f, content_weight = -1, style_weight = -1, tv_weight = -1;  // -1: the loss network's default
+  bool continue_train = false;
+};
+
+// The options as command-line arguments (what a resumed run parses before the new ones).
+std::vector<std::string> to_args(const StyleTrainOptions& o);
+
+class StyleRun {
+ public:
+  // Checks the options, resolves the loss network's defaults, reads the style image and the photos, builds
+  // the nets and, with continue_train, loads the latest checkpoint. Errors are one line.
+  static Result<StyleRun> start(StyleTrainOptions o);
+  // Trains to o.steps, saving every save_freq steps and when `stop` turns true.
+  Status train(const std::atomic<bool>& stop);
+
+  const StyleTrainOptions& options() const { return o_; }
+
+ private:
+  torch::Tensor batch(int64_t step);  // random crops for that step (a function of the seed and the step)
+  Status save();
+  Status write_page() const;
+  Status write_preview();
+
+  StyleTrainOptions o_;
+  torch::Device device_{torch::kCPU};
+  std::string run_dir_, style_name_, loss_description_;
+  std::vector<Image> photos_;  // shorter side scaled to 1.5x the crop size
+  std::vector<Image> previews_;
+  GraphModule net_{nullptr};
+  std::shared_ptr<LossNet> loss_;
+  std::vector<torch::Tensor> grams_;
+  std::unique_ptr<Adam> adam_;
+  int64_t step_ = 0;
+  double train_seconds_ = 0;
+  int skipped_photos_ = 0;
+};
+
+}  // namespace p2p
