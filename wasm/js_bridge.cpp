@@ -239,6 +239,12 @@ EMSCRIPTEN_KEEPALIVE const uint8_t* studio_style_pixels(int which, int* width, i
   *height = img.height;
   return img.pixels.empty() ? nullptr : img.pixels.data();
 }
+// The statistics of the last stylised image's thumbnail, floats in the Import model's input order.
+EMSCRIPTEN_KEEPALIVE const float* studio_style_stats(int* count) {
+  const std::vector<float>& s = app().style.stylizer.last_stats();
+  *count = int(s.size());
+  return s.data();
+}
 EMSCRIPTEN_KEEPALIVE void studio_style_rerun() { app().style.stylizer.rerun(); }  // the benchmark runs the style again
 // The ONNX model in use, malloc'd (the caller frees it); its size in *size. Null when none.
 EMSCRIPTEN_KEEPALIVE uint8_t* studio_onnx_bytes(int* size) {

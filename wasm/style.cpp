@@ -216,6 +216,7 @@ void Stylizer::finish_job() {
   styled_version_++;
   last_ms_ = emscripten_get_now() - job_.started;
   last_run_ms_ = job_.run_ms;
+  last_stats_ = std::move(job_.stats);
   last_tiles_ = job_.whole ? 1 : job_.total;
   jobs_++;
   job_ = Job();

@@ -54,6 +54,8 @@ class Stylizer {
   uint64_t styled_version() const { return styled_version_; }
   double last_ms() const { return last_ms_; }  // the whole last image, all its runs
   double last_run_ms() const { return last_run_ms_; }  // of which inside ONNX Runtime (as JS measured it)
+  // The instance-norm statistics the last result's tiles used (its thumbnail's); empty for a single run.
+  const std::vector<float>& last_stats() const { return last_stats_; }
   int last_tiles() const { return last_tiles_; }
   int jobs() const { return jobs_; }
   const std::string& error() const { return error_; }
@@ -95,6 +97,7 @@ class Stylizer {
   p2p::Image result_source_, styled_;
   uint64_t styled_version_ = 0;
   double last_ms_ = 0, last_run_ms_ = 0;
+  std::vector<float> last_stats_;
   int last_tiles_ = 0, jobs_ = 0;
   std::string error_;
 };

@@ -37,6 +37,7 @@ void restyle(App& a) {
 void set_source(App& a, StylePanel::Source s) {
   StylePanel& st = a.style;
   st.source = s;
+  st.error.clear();  // a message about an earlier bundle or file goes with the next choice
   const p2p::Image& src = source_image(a);
   if (!src.pixels.empty()) st.size = std::min(std::max(src.width, src.height), 1024);
   st.sketch_seen = a.inference.output_version();

@@ -28,7 +28,7 @@ set(P2P_STUDIO_EXPORTS
   _studio_session_ready _studio_run_done _studio_run_failed _studio_style_run_done _studio_style_run_failed
   _studio_file_loaded _studio_resize _studio_pointer
   _studio_state_json _studio_input_pixels _studio_output_pixels _studio_onnx_bytes _studio_request_run
-  _studio_style_pixels _studio_style_rerun)
+  _studio_style_pixels _studio_style_stats _studio_style_rerun)
 list(JOIN P2P_STUDIO_EXPORTS "," P2P_STUDIO_EXPORTS_CSV)
 target_link_options(studio PRIVATE
   -sUSE_GLFW=3 -sMIN_WEBGL_VERSION=2 -sMAX_WEBGL_VERSION=2 -sFULL_ES3=1

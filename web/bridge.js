@@ -263,6 +263,14 @@ window.studio = {
     mod._free(sp);
     return p ? { width: w, height: h, data: base64(mod.HEAPU8.slice(p, p + w * h * 3)) } : null;
   },
+  // The instance-norm statistics of the last stylised image's thumbnail (float32, base64).
+  styleStats() {
+    const sp = mod._malloc(4);
+    const p = mod._studio_style_stats(sp);
+    const n = mod.HEAP32[sp >> 2];
+    mod._free(sp);
+    return base64(mod.HEAPU8.slice(p, p + 4 * n));
+  },
   restyle() { mod._studio_style_rerun(); },
   onnxBytes() {
     const sp = mod._malloc(4);
