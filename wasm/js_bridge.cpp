@@ -121,6 +121,7 @@ std::string state_json() {
     e["name"] = m.name;
     e["license"] = m.license;
     e["attribution"] = m.attribution;
+    e["task"] = m.task;
     models.push_back(e);
   }
   j["models"] = models;

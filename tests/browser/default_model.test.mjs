@@ -67,7 +67,10 @@ test('the default model is edges2emoji, loaded without error, with its Twemoji C
   check(s.model === ID, `default model '${s.model}', wanted ${ID}`);
   check(s.backend.startsWith('wasm'), `backend '${s.backend}', wanted wasm`);
   check(s.width === 256 && s.height === 256, `canvas ${s.width}x${s.height}`);
-  check(listed.default && s.models.length === 1, `index.json: default ${listed.default}, ${s.models.length} models listed`);
+  // Style bundles (task "style") belong to the style panel: edges2emoji is the one sketch model.
+  const sketches = s.models.filter((e) => e.task !== 'style');
+  check(listed.default && (listed.task ?? 'sketch') === 'sketch' && sketches.length === 1,
+    `index.json: default ${listed.default}, task ${listed.task}, ${sketches.length} sketch models listed`);
   // The page shows model.json's licence and attribution (they win over index.json's): both must credit Twemoji.
   const m = s.models.find((e) => e.id === ID);
   console.log(`  ${ID}: licence '${m.license}', attribution '${m.attribution}'`);
