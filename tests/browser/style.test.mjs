@@ -90,7 +90,8 @@ test('style bundles are offered in the style panel only', async () => {
 });
 
 test('a 600x400 photo is stylised in tiles with progress, and differs from the photo', async () => {
-  let st = await styleState();
+  // The sketch output is painted first, as soon as the style is ready: let that finish.
+  let st = (await waitFor(page, () => { const x = window.studio.state().style; return x.jobs > 0 && !x.busy && !x.pending; }, null, 120000)).style;
   await page.setInputFiles('#style-file', { name: 'photo.png', mimeType: 'image/png', buffer: encodePng(photo, W, H) });
   // Progress while the tiles run.
   const seen = new Set();
@@ -98,7 +99,7 @@ test('a 600x400 photo is stylised in tiles with progress, and differs from the p
   for (;;) {
     const x = await styleState();
     if (x.busy && x.tiles_total > 1) seen.add(x.tiles_done);
-    if (x.jobs > st.jobs && !x.busy && !x.pending) break;
+    if (x.source === 'photo' && x.jobs > st.jobs && !x.busy && !x.pending) break;
     check(!x.error && Date.now() - t0 < 120000, `stylising failed or hung: ${x.error} (${JSON.stringify(x)})`);
     await page.waitForTimeout(30);
   }
@@ -182,24 +183,24 @@ test('no seams: gradients across tile borders are like those inside, and the til
 
 test('strength 0 gives the photo back, 1 the stylised image, between a linear blend; Save PNG writes it at full size', async () => {
   const styledPx = (await stylePixels('styled')).data;
-  await sliderTo('style_strength', 0);
-  await waitFor(page, () => window.studio.state().style.strength === 0);
-  await waitFor(page, () => { const p = window.studio.stylePixels('shown'); return !!p; });
-  let shown = await stylePixels('shown');
+  // Moves the strength slider and waits for the painting blended at the new strength.
+  const strengthTo = async (fraction, ok) => {
+    const before = (await styleState()).shown_version;
+    await sliderTo('style_strength', fraction);
+    const x = (await waitFor(page, ([v, f]) => {
+      const st = window.studio.state().style;
+      return st.shown_version > v && (f === 0 ? st.strength === 0 : f === 1 ? st.strength === 1 : st.strength > 0.3 && st.strength < 0.7);
+    }, [before, fraction])).style;
+    check(ok(x.strength), `strength ${x.strength} after moving the slider to ${fraction}`);
+    return { k: x.strength, shown: await stylePixels('shown') };
+  };
+  let { shown } = await strengthTo(0, (k) => k === 0);
   check(shown.data.equals(photo), `strength 0 is not the photo (mean difference ${meanAbs(shown.data, photo)})`);
-  await sliderTo('style_strength', 0.5);
-  let st = await waitFor(page, () => window.studio.state().style.strength > 0.3 && window.studio.state().style.strength < 0.7);
-  await page.waitForTimeout(300);
-  st = await state(page);
-  const k = st.style.strength;
-  shown = await stylePixels('shown');
+  const half = await strengthTo(0.5, (k) => k > 0.3 && k < 0.7);
   let worst = 0;
-  for (let i = 0; i < shown.data.length; i++) worst = Math.max(worst, Math.abs(shown.data[i] - (photo[i] + k * (styledPx[i] - photo[i]))));
-  check(worst <= 0.51, `strength ${k} is not a linear blend (off by ${worst})`);
-  await sliderTo('style_strength', 1);
-  await waitFor(page, () => window.studio.state().style.strength === 1);
-  await page.waitForTimeout(300);
-  shown = await stylePixels('shown');
+  for (let i = 0; i < half.shown.data.length; i++) worst = Math.max(worst, Math.abs(half.shown.data[i] - (photo[i] + half.k * (styledPx[i] - photo[i]))));
+  check(worst <= 0.51, `strength ${half.k} is not a linear blend (off by ${worst})`);
+  ({ shown } = await strengthTo(1, (k) => k === 1));
   check(shown.data.equals(styledPx), 'strength 1 is not the stylised image');
   const [download] = await Promise.all([page.waitForEvent('download'), click(page, 'style_save')]);
   check(download.suggestedFilename() === 'painting.png', `file name ${download.suggestedFilename()}`);
