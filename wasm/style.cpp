@@ -16,7 +16,7 @@ namespace {
 
 // The part r of a [1, C, H, W] tensor.
 p2p::Tensor region(const p2p::Tensor& t, const p2p::Rect& r) {
-  const int64_t c = t.shape[1], h = t.shape[2], w = t.shape[3];
+  const int64_t c = t.shape[1], h = t.shape[2], w = t.shape[3];  // r lies inside h x w
   p2p::Tensor out;
   out.shape = {1, c, r.height, r.width};
   out.data.resize(size_t(c) * r.height * r.width);
@@ -24,7 +24,6 @@ p2p::Tensor region(const p2p::Tensor& t, const p2p::Rect& r) {
     for (int y = 0; y < r.height; y++)
       std::memcpy(&out.data[(size_t(k) * r.height + y) * r.width], &t.data[(size_t(k) * h + r.y + y) * w + r.x],
                   sizeof(float) * size_t(r.width));
-  (void)h;
   return out;
 }
 
