@@ -2,14 +2,15 @@
 // photo is stylised in tiles (thumbnail instance-norm statistics, cores inside margins of the receptive
 // field) with progress, no seams, and the output onnxruntime-node computes for the whole image with the
 // same statistics; strength blends back to the photo; size; Save PNG; the sketch output is stylised live;
-// a style bundle with a wrong range shows a message and the previous style keeps working.
+// a style bundle with a wrong range shows a message and the previous style keeps working; one listed
+// without its task is refused by the sketch model picker.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import {
-  TOOL, check, click, launch, makeBundle, makeSite, openPage, ort, outputPixels, removeDir, run, screenshot,
-  screenshotOnFailure, serveSite, settled, state, stroke, tempDir, test, waitFor,
+  TOOL, check, click, drawn, launch, makeBundle, makeSite, openPage, ort, outputPixels, removeDir, run, screenshot,
+  screenshotOnFailure, selectModel, serveSite, settled, state, stroke, tempDir, test, waitFor,
 } from './harness.mjs';
 import { decodePng, encodePng } from './png.mjs';
 
@@ -26,6 +27,7 @@ check(badJson !== styleJson, 'the test could not rewrite the input range');
 const site = makeSite([
   { id: 'sketch', name: 'Sketch model', dir: dir('sketch'), default: true },
   { id: 'style', name: 'Style A', dir: dir('style'), task: 'style' },
+  { id: 'untagged', name: 'Style without a task in index.json', dir: dir('style') },
   { id: 'bad-range', name: 'Bad range', task: 'style', files: { 'model.json': badJson, 'weights.safetensors': readFileSync(path.join(dir('style'), 'weights.safetensors')) } },
 ]);
 const { server, url } = await serveSite(site);
@@ -246,6 +248,17 @@ test('the sketch output is stylised live as the user draws, and the sketch model
   check(meanAbs((await stylePixels('styled')).data, source.data) > 20, 'the painting hardly differs from the sketch output');
   await screenshot(page, 'style-sketch');
   check(page.errors.length === 0, `page errors: ${page.errors.join('; ')}`);
+});
+
+test('a style bundle listed without its task is refused by the sketch picker, which keeps its model', async () => {
+  await selectModel(page, 'untagged');
+  const s = await waitFor(page, () => !!window.studio.state().error, null, 60000);
+  check(/style model/.test(s.error) && s.model === 'sketch', `model '${s.model}', message '${s.error}'`);
+  await drawn(page);
+  const before = await state(page);
+  await stroke(page, [[200, 30], [60, 220]]);
+  const after = await settled(page);
+  check(after.runs > before.runs && after.model === 'sketch', 'the sketch model stopped working');
 });
 
 await run(async () => {
