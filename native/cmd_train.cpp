@@ -345,7 +345,7 @@ int cmd_train(const Args& args) {
 
   try {
     ObjectiveOptions obj;
-    obj.gan_mode = t.gan_mode, obj.lambda_L1 = t.lambda_L1, obj.use_GAN = t.use_GAN, obj.use_L1 = t.use_L1;
+    obj.gan_mode = t.gan_mode, obj.lambda_L1 = t.lambda_L1, obj.lambda_gp = t.lambda_gp, obj.use_GAN = t.use_GAN, obj.use_L1 = t.use_L1;
     obj.condition_GAN = t.condition_GAN, obj.lr = t.lr, obj.beta1 = t.beta1;
     Pix2PixModel model(g, d, obj, device);
     model.set_bf16(t.bf16 && device.is_cuda());

@@ -13,7 +13,8 @@ double LrSchedule::lr(int epoch) const {
     return base_lr * f;
   }
   if (policy == "step") return base_lr * std::pow(0.1, counter / std::max(1, lr_decay_iters));
-  if (policy == "cosine") return base_lr * 0.5 * (1.0 + std::cos(M_PI * std::min(counter, n_epochs) / n_epochs));
+  // PyTorch's CosineAnnealingLR (T_max n_epochs), which the reference uses: past n_epochs the rate rises again.
+  if (policy == "cosine") return base_lr * 0.5 * (1.0 + std::cos(M_PI * counter / n_epochs));
   return base_lr * plateau_factor;  // plateau
 }
 
@@ -23,7 +24,8 @@ void LrSchedule::observe(double metric) {
     plateau_best = metric;
     plateau_bad = 0;
   } else if (++plateau_bad > 5) {
-    plateau_factor *= 0.2;
+    // ReduceLROnPlateau's eps: a cut smaller than 1e-8 is not made.
+    if (base_lr * plateau_factor * (1 - 0.2) > 1e-8) plateau_factor *= 0.2;
     plateau_bad = 0;
   }
 }

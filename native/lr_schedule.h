@@ -1,6 +1,7 @@
 // Learning-rate policies of the reference pix2pix: linear (constant for n_epochs, then linear decay to zero
 // over n_epochs_decay), step (x0.1 every lr_decay_iters epochs), plateau (x0.2 when the epoch's mean L1 stops
-// improving by 1% for 5 epochs), cosine (to zero over n_epochs).
+// improving by 1% for 5 epochs), cosine (to zero over n_epochs, rising again after,
+// as PyTorch's CosineAnnealingLR does).
 #pragma once
 #include <string>
 

@@ -60,12 +60,12 @@ Losses Pix2PixModel::optimize(const torch::Tensor& A, const torch::Tensor& B) {
     torch::Tensor real_in = d_input(A, B);
     torch::Tensor loss_real = gan_loss(D->forward(real_in), true);
     torch::Tensor loss_D = (loss_fake + loss_real) * 0.5;
-    if (opt.gan_mode == "wgangp") {  // gradient penalty on points between real and fake (lambda 10)
+    if (opt.gan_mode == "wgangp" && opt.lambda_gp > 0) {  // gradient penalty on points between real and fake
       torch::Tensor alpha = torch::rand({real_in.size(0), 1, 1, 1}, real_in.options());
       torch::Tensor mixed = (alpha * real_in + (1 - alpha) * d_input(A, fake.detach())).requires_grad_(true);
       torch::Tensor pred = D->forward(mixed).to(torch::kFloat);
       torch::Tensor grad = torch::autograd::grad({pred}, {mixed}, {torch::ones_like(pred)}, true, true)[0];
-      torch::Tensor gp = ((grad.reshape({grad.size(0), -1}) + 1e-16).norm(2, 1) - 1).pow(2).mean() * 10.0;
+      torch::Tensor gp = ((grad.reshape({grad.size(0), -1}) + 1e-16).norm(2, 1) - 1).pow(2).mean() * double(opt.lambda_gp);
       loss_D = loss_D + gp;
     }
     loss_D.backward();

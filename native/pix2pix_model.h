@@ -16,6 +16,7 @@ namespace p2p {
 struct ObjectiveOptions {
   std::string gan_mode = "vanilla";  // vanilla (BCE on logits), lsgan (MSE), wgangp (Wasserstein + gradient penalty)
   float lambda_L1 = 100.0f;
+  float lambda_gp = 0.0f;  // wgangp: gradient penalty weight (0, as the reference pix2pix; 10 in the WGAN-GP paper)
   bool use_GAN = true, use_L1 = true, condition_GAN = true;
   float lr = 0.0002f, beta1 = 0.5f;
 };

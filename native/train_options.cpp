@@ -47,6 +47,7 @@ void visit(TrainOptions& t, V& v) {
   // objective
   v.choice("gan_mode", t.gan_mode, {"vanilla", "lsgan", "wgangp"}, "GAN objective", Env{});
   v.real("lambda_L1", t.lambda_L1, "weight of the L1 term", Env{"lambda"});
+  v.real("lambda_gp", t.lambda_gp, "wgangp: gradient penalty weight (the reference pix2pix applies none; WGAN-GP uses 10)", Env{});
   v.flag("use_GAN", t.use_GAN, "train with the GAN term (--no_use_GAN: L1 alone)", Env{});
   v.flag("use_L1", t.use_L1, "train with the L1 term", Env{});
   v.flag("condition_GAN", t.condition_GAN, "the discriminator sees the input too (cGAN)", Env{});
@@ -182,8 +183,8 @@ Status validate(TrainOptions& t) {
     return Status::Fail("--n_epochs and --n_epochs_decay must be >= 0 and give at least one epoch");
   if (t.lr_policy == "cosine" && t.n_epochs < 1) return Status::Fail("--lr_policy cosine needs --n_epochs of at least 1");
   if (t.max_dataset_size < 0 || t.stop_after_iters < 0) return Status::Fail("--max_dataset_size and --stop_after_iters must be >= 0");
-  if (!(t.lr > 0) || !(t.beta1 >= 0 && t.beta1 < 1) || !(t.init_gain >= 0) || !(t.lambda_L1 >= 0))
-    return Status::Fail("--lr must be > 0, --beta1 in [0, 1), --init_gain and --lambda_L1 >= 0");
+  if (!(t.lr > 0) || !(t.beta1 >= 0 && t.beta1 < 1) || !(t.init_gain >= 0) || !(t.lambda_L1 >= 0) || !(t.lambda_gp >= 0))
+    return Status::Fail("--lr must be > 0, --beta1 in [0, 1), --init_gain, --lambda_L1 and --lambda_gp >= 0");
   if (!t.use_GAN && !t.use_L1) return Status::Fail("--no_use_GAN with --no_use_L1 leaves nothing to train");
   if ((t.input_nc != 1 && t.input_nc != 3) || (t.output_nc != 1 && t.output_nc != 3))
     return Status::Fail("--input_nc and --output_nc must be 1 or 3");

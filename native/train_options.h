@@ -25,7 +25,7 @@ struct TrainOptions {
   bool dropout = true;
   // objective (use_GAN, use_L1, condition_GAN: the Lua reference's ablation switches)
   std::string gan_mode = "vanilla";
-  float lambda_L1 = 100.0f;
+  float lambda_L1 = 100.0f, lambda_gp = 0.0f;
   bool use_GAN = true, use_L1 = true, condition_GAN = true;
   // optimisation and schedule
   float lr = 0.0002f, beta1 = 0.5f;

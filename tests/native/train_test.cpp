@@ -477,7 +477,7 @@ TEST_F(Train, OptionsShapeTheSavedNetworks) {
   EXPECT_EQ(o.get_string("init_type"), "xavier");
   EXPECT_FALSE(o.get_bool("use_L1", true));
   EXPECT_TRUE(p2p::file_exists(ckpt("all", "1_net_G.safetensors")));  // save_epoch_freq 1
-  for (const char* policy : {"plateau"}) train(std::string("policy_") + policy, {"--lr_policy", policy, "--gan_mode", "wgangp"});
+  for (const char* policy : {"plateau"}) train(std::string("policy_") + policy, {"--lr_policy", policy, "--gan_mode", "wgangp", "--lambda_gp", "10"});
   EXPECT_EQ(read_json(runs + "/policy_plateau/options.json").get_string("gan_mode"), "wgangp");
 }
 
