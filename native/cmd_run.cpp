@@ -64,7 +64,7 @@ double median(std::vector<double> xs) {
 int cmd_run(const Args& args) {
   std::string model, input, output, norm_mode = "auto", device = "auto";
   bool dropout_noise = false;
-  int dropout_seed = 0, repeat = 1;
+  int dropout_seed = 0, repeat = 1, image_size = 0;
   Options o("run", "One forward pass of a model (.safetensors from import or train) on an image or a .npy tensor.");
   o.text("model", &model, "FILE", "model weights with their architecture in the metadata");
   o.text("input", &input, "FILE", "image (.png, .jpg) or float32 tensor (.npy, N x C x H x W or C x H x W)");
@@ -75,11 +75,13 @@ int cmd_run(const Args& args) {
   o.flag("dropout-noise", &dropout_noise, "keep dropout on as noise (the reference protocol)");
   o.integer("dropout-seed", &dropout_seed, "seed of the dropout noise (implies --dropout-noise)");
   o.choice("device", &device, {"auto", "cpu", "cuda"}, "where to run (auto: cuda when available)");
+  o.integer("image_size", &image_size, "image input: resize (bicubic) so that the longest side has N pixels (0: as it is)");
   o.integer("repeat", &repeat, "run the pass this many times and print the median time (N > 1: after a warm-up pass)");
   if (Status st = o.parse(args); !st.ok()) return fail("run", st.error, 2);
   if (o.help_requested()) return std::printf("%s", o.help().c_str()), 0;
   if (model.empty() || input.empty() || output.empty()) return fail("run", "--model, --input and --output are required", 2);
   if (repeat < 1) return fail("run", "--repeat must be at least 1", 2);
+  if (image_size < 0 || image_size > 16384) return fail("run", "--image_size must be between 0 and 16384", 2);
   bool out_image = is_image_path(output);
   if (!out_image && !ends_with(output, ".npy"))
     return fail("run", "output '" + output + "': use .png, .jpg or .npy", 2);
@@ -106,6 +108,10 @@ int cmd_run(const Args& args) {
       return fail("run", "the network takes " + std::to_string(in_c) + " channels, not an image: give a .npy tensor", 2);
     Result<Image> img = load_image(input, in_c);  // gray, RGB and RGBA files are converted to what the network takes
     if (!img.ok()) return fail("run", img.error, 2);
+    if (image_size > 0) {
+      const double k = double(image_size) / std::max(img.value.width, img.value.height);
+      img.value = resize_bicubic(img.value, std::max(1, int(img.value.width * k + 0.5)), std::max(1, int(img.value.height * k + 0.5)));
+    }
     x = image_to_tensor(img.value, range.lo, range.hi);
   }
   if (out_image && (!image_net || (out_c != 1 && out_c != 3)))

@@ -42,7 +42,8 @@ ModelSpec discriminator_spec(const SpecFlags& f) {
 Result<ModelSpec> spec_from_flags(const SpecFlags& f) {
   ModelSpec s;
   if (f.arch == "pix2pix") s = f.netD.empty() ? generator_spec(f) : discriminator_spec(f);
-  else s.arch = f.arch, s.net = f.arch, s.norm = Norm::Instance, s.ngf = f.ngf ? f.ngf : 32;
+  else if (f.arch == "transformer") s = ModelSpec::transformer(f.ngf ? f.ngf : 32);
+  else s.arch = f.arch, s.net = f.arch, s.norm = Norm::Instance;
   Result<Graph> g = build(s);
   if (!g.ok()) return Result<ModelSpec>::Fail(g.error);
   return {s, ""};

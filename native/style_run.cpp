@@ -162,9 +162,7 @@ Result<StyleRun> StyleRun::start(StyleTrainOptions o) {
     Image st = resize_bicubic(style.value, std::max(1, int(style.value.width * s + 0.5)), std::max(1, int(style.value.height * s + 0.5)));
     r.grams_ = blended_grams(*r.loss_, {to_torch(image_to_tensor(st, 0, 255)).to(r.device_)}, {1.0f}, o.content_layers.size());
 
-    ModelSpec spec;
-    spec.arch = "transformer", spec.net = "transformer", spec.norm = Norm::Instance, spec.ngf = o.ngf;
-    r.net_ = GraphModule(build(spec).value);
+    r.net_ = GraphModule(build(ModelSpec::transformer(o.ngf)).value);
     init_transformer(r.net_, o.seed);
     r.net_->to(r.device_);
     r.net_->set_mode(RunMode::training());
@@ -279,9 +277,7 @@ Status StyleRun::train(const std::atomic<bool>& stop) {
 
 Status StyleRun::save() {
   const std::string dir = run_dir_ + "/checkpoints";
-  ModelSpec spec;
-  spec.arch = "transformer", spec.net = "transformer", spec.norm = Norm::Instance, spec.ngf = o_.ngf;
-  std::map<std::string, std::string> meta = spec.to_metadata();
+  std::map<std::string, std::string> meta = ModelSpec::transformer(o_.ngf).to_metadata();
   const std::string steps = std::to_string(step_);
   meta.insert({{"source", "pix2pix train-style"}, {"run", o_.name}, {"dataset", base_name(o_.dataset)},
                {"style_image", style_name_}, {"loss_network", loss_description_}, {"crop_size", std::to_string(o_.image_size)},

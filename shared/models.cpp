@@ -278,6 +278,14 @@ std::string ModelSpec::describe() const {
   return arch;
 }
 
+ModelSpec ModelSpec::transformer(int width) {
+  ModelSpec s;
+  s.arch = s.net = "transformer";
+  s.norm = Norm::Instance;
+  s.ngf = width;
+  return s;
+}
+
 ValueRange value_range(const ModelSpec& spec) {
   if (spec.arch == "transformer" || spec.arch == "vgg16" || spec.arch == "vgg19") return {0.0f, 255.0f};
   return {-1.0f, 1.0f};

@@ -30,6 +30,9 @@ struct ModelSpec {
   std::map<std::string, std::string> to_metadata() const;
   static Result<ModelSpec> from_metadata(const std::map<std::string, std::string>& m);
   std::string describe() const;  // "unet_256 ngf 64 norm batch dropout"
+
+  // The fast-style transformer net of this width (pytorch/examples: 32).
+  static ModelSpec transformer(int width = 32);
 };
 
 const char* norm_name(Norm n);

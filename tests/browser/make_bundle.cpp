@@ -27,7 +27,7 @@ int fail(const std::string& why) {
 int make_bundle(int argc, char** argv) {
   if (argc < 8) return fail("bundle DIR NET NGF SIZE SEED NAME [GAIN] [LICENSE] [ATTRIBUTION]");
   p2p::ModelSpec spec;
-  if (std::string(argv[3]) == "transformer") spec.arch = "transformer", spec.net = "transformer", spec.norm = p2p::Norm::Instance;
+  if (std::string(argv[3]) == "transformer") spec = p2p::ModelSpec::transformer();
   else spec.net = argv[3];
   spec.ngf = std::atoi(argv[4]);
   p2p::Result<p2p::Graph> g = p2p::build(spec);

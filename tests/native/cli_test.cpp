@@ -180,6 +180,17 @@ TEST_F(Cli, TransformerImportAndRun) {
   double d = max_diff(load_npy(path("t.npy")).value, load_npy(fx + "output_eval.npy").value);
   std::printf("[ cli      ] transformer run vs reference: max abs diff %.3g\n", d);
   EXPECT_LE(d, 1e-5 * 255);
+  // An imported pytorch/examples net becomes a style bundle the page takes (task style, [0, 255], fp16).
+  r = pix2pix("export --model " + path("t.safetensors") + " --bundle " + path("tb") + " --fp16");
+  ASSERT_EQ(r.code, 0) << r.err;
+  Result<Bundle> b = read_bundle(path("tb"));
+  ASSERT_TRUE(b.ok()) << b.error;
+  EXPECT_EQ(b.value.task, "style");
+  EXPECT_EQ(b.value.spec.ngf, 6);
+  EXPECT_TRUE(b.value.fp16);
+  EXPECT_NE(slurp(path("tb/model.json")).find("\"range\": [\n      0,\n      255\n    ]"), std::string::npos)
+      << slurp(path("tb/model.json"));
+  EXPECT_TRUE(bundle_to_onnx(b.value, onnx_options(b.value)).ok());
 }
 
 TEST_F(Cli, ImportRefusals) {

@@ -34,11 +34,7 @@ inline p2p::ModelSpec ref_discriminator(const std::string& net, p2p::Norm norm, 
   return s;
 }
 
-inline p2p::ModelSpec ref_transformer(int width) {
-  p2p::ModelSpec s;
-  s.arch = "transformer", s.net = "transformer", s.norm = p2p::Norm::Instance, s.ngf = width;
-  return s;
-}
+inline p2p::ModelSpec ref_transformer(int width) { return p2p::ModelSpec::transformer(width); }
 
 inline std::vector<ReferenceCase> reference_cases(FixtureSet set) {
   using p2p::Norm;

@@ -194,7 +194,7 @@ TEST_F(StyleCli, StylizeWithTheRandomNetworkMovesTowardsTheStyle) {
   ASSERT_TRUE(save_png(path("content.png"), content_image(128, 96)).ok());
   ASSERT_TRUE(save_png(path("style.png"), style_image(128, 128)).ok());
   Outcome r = pix2pix("stylize --content " + path("content.png") + " --style " + path("style.png") +
-                      " --image_size 128 --num_iterations 50 --init image --seed 5 --output " + path("out.png"));
+                      " --image_size 128 --num_iterations 50 --init image --style_weight 30 --seed 5 --output " + path("out.png"));
   ASSERT_EQ(r.code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("random VGG-19"), std::string::npos) << r.out;
   double s0 = 0, s1 = 0;

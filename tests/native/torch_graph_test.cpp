@@ -80,8 +80,7 @@ INSTANTIATE_TEST_SUITE_P(Sets, TorchGraphReference, ::testing::ValuesIn(p2p_test
                          p2p_test::ReferenceCaseName());
 
 TEST(TorchGraph, ParameterCountsAndNamesFollowTheGraph) {
-  ModelSpec t;
-  t.arch = "transformer";
+  ModelSpec t = ModelSpec::transformer();
   ModelSpec d;
   d.arch = "discriminator", d.net = "basic", d.input_nc = 6;
   ModelSpec v;

@@ -90,7 +90,7 @@ TEST(Bundle, ManifestFields) {
 
   BundleInfo style;
   style.task = "style";
-  style.spec.arch = "transformer";
+  style.spec = ModelSpec::transformer();
   Json s = bundle_manifest(style, "", false);
   EXPECT_EQ(s["input"]["range"][1].as_number(), 255);
   ModelSpec drop = small_spec();

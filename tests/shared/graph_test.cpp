@@ -36,8 +36,7 @@ TEST(Graph, ParameterCountsMatchReference) {
   EXPECT_EQ(params(gen("resnet_9blocks", Norm::Instance)), 11378179);
   EXPECT_EQ(params(disc("basic", Norm::Batch)), 2768705);
   EXPECT_EQ(params(disc("basic", Norm::Instance)), 2767809);
-  ModelSpec t;
-  t.arch = "transformer";
+  ModelSpec t = ModelSpec::transformer();
   EXPECT_EQ(params(t), 1679235);
 }
 
@@ -61,8 +60,7 @@ TEST(Graph, ReferenceParameterNames) {
   EXPECT_TRUE(innermost);
   ps = parameters(build(disc("basic", Norm::Batch)).value);
   EXPECT_EQ(ps.back().name, "model.11.bias");
-  ModelSpec t;
-  t.arch = "transformer";
+  ModelSpec t = ModelSpec::transformer();
   ps = parameters(build(t).value);
   EXPECT_EQ(ps.front().name, "conv1.conv2d.weight");
   EXPECT_EQ(ps.back().name, "deconv3.conv2d.bias");
@@ -84,8 +82,7 @@ TEST(Graph, OutputShapes) {
   Result<ShapeInfo> s = infer_shapes(build(gen("resnet_9blocks", Norm::Instance)).value, 128, 96);
   ASSERT_TRUE(s.ok()) << s.error;
   EXPECT_EQ(s.value.values.back(), (Shape{1, 3, 128, 96}));
-  ModelSpec t;
-  t.arch = "transformer";
+  ModelSpec t = ModelSpec::transformer();
   s = infer_shapes(build(t).value, 96, 128);
   ASSERT_TRUE(s.ok()) << s.error;
   EXPECT_EQ(s.value.values.back(), (Shape{1, 3, 96, 128}));
