@@ -40,6 +40,12 @@ struct StylePanel {
   float shown_strength = -1;
 };
 
+// An example input from examples/index.json, shown in the row under the drawing.
+struct Example {
+  std::string name, attribution;
+  p2p::Image image;  // RGB, as shipped (fitted to the drawing's size when picked)
+};
+
 // A pointer event from the page (mouse, pen or touch), in framebuffer pixels.
 struct PointerEvent {
   enum Kind { Down, Move, Up, Cancel } kind;
@@ -70,12 +76,18 @@ struct App {
 
   StylePanel style;
 
+  // Examples: the page opens on the first one that arrives while the drawing is untouched.
+  std::vector<Example> examples;
+  int example_shown = -1;           // the example the drawing shows, while unedited (else -1)
+  uint64_t example_version = 0;     // the drawing version it was shown at
+
   std::string notice;       // the latest one-line message (file load errors, saves)
   bool show_licences = false;
 
   // Display.
   int fb_width = 1280, fb_height = 720;
   float pixel_ratio = 1;
+  bool compact = false;  // a narrow (phone) screen: images on top, the panels below in tabs
   // Rectangles of the controls, in CSS pixels, for the test hook (name -> x, y, w, h).
   std::vector<std::pair<std::string, ImVec4>> rects;
   void remember_rect(const std::string& name);  // the last ImGui item
@@ -94,6 +106,17 @@ void update_style(App& a);        // style_panel.cpp: follows the sketch output,
 void handle_pointer(App& a);      // canvas_view.cpp: pointer events -> strokes
 // canvas_view.cpp; painting: the style panel's result, shown as a third pane while a style is in use
 void draw_canvas(App& a, ImTextureID input, ImTextureID output, ImTextureID painting);
+
+void draw_examples(App& a);       // examples.cpp: the row of example inputs under the images
+// examples.cpp: an example arrived from the page (PNG bytes); the first one is shown on an untouched page.
+void example_loaded(App& a, const std::string& name, const std::string& attribution, const uint8_t* data, size_t size);
+int example_showing(const App& a);  // the example the drawing shows unedited, or -1
+// examples.cpp: example i fitted to the drawing; replace_history: as a fresh page (no undo), else undoable.
+void show_example(App& a, int i, bool replace_history);
+float examples_row_height(const App& a);  // what draw_examples takes, 0 with no examples
+
+// tools_panel.cpp: a picture cut to the shape width x height (centred) and scaled to that size.
+p2p::Image fit_image(const p2p::Image& photo, int width, int height);
 
 // Model picker actions, called from js_bridge.cpp.
 void models_index_loaded(App& a, const std::string& json);

@@ -12,8 +12,10 @@ constexpr size_t kMaxUndo = 64;
 constexpr float kFollow = 0.55f;  // how far the smoothed point moves towards the pointer per event
 }  // namespace
 
-void Drawing::reset(int width, int height) {
-  image_ = p2p::Image(width, height, 3, 255);
+void Drawing::reset(int width, int height) { reset(p2p::Image(width, height, 3, 255)); }
+
+void Drawing::reset(p2p::Image rgb) {
+  image_ = std::move(rgb);
   undo_.clear();
   redo_.clear();
   stroking_ = false;

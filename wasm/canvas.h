@@ -15,6 +15,7 @@ class Drawing {
   Drawing() { reset(256, 256); }
 
   void reset(int width, int height);  // a white page, history cleared
+  void reset(p2p::Image rgb);         // a page showing this RGB picture, history cleared
   void resize(int width, int height);  // keeps the picture (resized); undoable
 
   const p2p::Image& image() const { return image_; }  // RGB, 8 bits

@@ -63,6 +63,7 @@ void Inference::session_ready(int token, bool ok, const std::string& message, co
   active_ = std::move(preparing_);
   preparing_ = Session();
   backend_ = backend;
+  backend_note_ = message;  // a session that is ready comes with the page's note on the backend, if any
   error_.clear();
   pending_ = true;
 }

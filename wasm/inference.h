@@ -48,6 +48,8 @@ class Inference {
   const std::string& error() const { return error_; }
   void clear_error() { error_.clear(); }
   const std::string& backend() const { return backend_; }
+  // A one-line note from the page about the backend (WebGPU failed, WebAssembly in use), else "".
+  const std::string& backend_note() const { return backend_note_; }
   double last_ms() const { return last_ms_; }
   int runs() const { return runs_; }
 
@@ -73,7 +75,7 @@ class Inference {
   int crop_h_ = 0, crop_w_ = 0;
   p2p::Image output_;
   uint64_t output_version_ = 0, output_for_ = 0;
-  std::string error_, backend_;
+  std::string error_, backend_, backend_note_;
   double last_ms_ = 0;
   int runs_ = 0;
 };

@@ -14,6 +14,7 @@
 EM_JS(void, js_attach, (), { Module.bridge.attach(Module); });
 EM_JS(void, js_fatal, (const char* why), { Module.bridge.fatal(UTF8ToString(why)); });
 EM_JS(void, js_fetch_index, (), { Module.bridge.fetchIndex(); });
+EM_JS(void, js_fetch_examples, (), { Module.bridge.fetchExamples(); });
 EM_JS(void, js_fetch_bundle, (int token, const char* path), { Module.bridge.fetchBundle(token, UTF8ToString(path)); });
 EM_JS(void, js_create_session, (int token, const uint8_t* p, size_t n, int keep_dropout), {
   Module.bridge.createSession(token, HEAPU8.slice(p, p + n), keep_dropout != 0);
@@ -46,6 +47,7 @@ namespace studio::js {
 void attach() { js_attach(); }
 void fatal(const std::string& why) { js_fatal(why.c_str()); }
 void fetch_index() { js_fetch_index(); }
+void fetch_examples() { js_fetch_examples(); }
 void fetch_bundle(int token, const std::string& path) { js_fetch_bundle(token, path.c_str()); }
 void create_session(int token, const uint8_t* onnx, size_t size, bool keep_dropout) {
   js_create_session(token, onnx, size, keep_dropout);
@@ -91,6 +93,14 @@ std::string state_json() {
   j["model"] = inf.model_id();
   j["preparing"] = inf.preparing_id();
   j["downloading"] = a.download.token ? a.models[a.download.entry].id : std::string();
+  j["download_loaded"] = a.download.loaded;
+  j["download_total"] = a.download.total;
+  j["backend_note"] = inf.backend_note();
+  j["compact"] = a.compact;
+  p2p::Json examples = p2p::Json::array();
+  for (const studio::Example& e : a.examples) examples.push_back(e.name);
+  j["examples"] = examples;
+  j["example"] = studio::example_showing(a);
   const std::string& err = !a.model_error.empty() ? a.model_error : !a.index_error.empty() ? a.index_error : inf.error();
   j["error"] = err;
   j["notice"] = a.notice;
@@ -206,6 +216,10 @@ EMSCRIPTEN_KEEPALIVE void studio_run_failed(int run, const char* message) { app(
 EMSCRIPTEN_KEEPALIVE void studio_file_loaded(const uint8_t* data, int size, int purpose) {
   if (purpose == 1) studio::load_style_photo(app(), data, size_t(size));
   else studio::load_photo(app(), data, size_t(size));
+}
+
+EMSCRIPTEN_KEEPALIVE void studio_example_loaded(const char* name, const char* attribution, const uint8_t* data, int size) {
+  studio::example_loaded(app(), name, attribution, data, size_t(size));
 }
 
 EMSCRIPTEN_KEEPALIVE void studio_resize(int width, int height, double pixel_ratio) {

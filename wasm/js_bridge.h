@@ -10,6 +10,7 @@ namespace studio::js {
 void attach();                                        // hands the module to the bridge; once, first
 void fatal(const std::string& why);                   // the app cannot start: the page says why
 void fetch_index();                                   // -> studio_index_loaded / studio_index_failed
+void fetch_examples();                                // -> studio_example_loaded, once per example that loads
 void fetch_bundle(int token, const std::string& path);  // -> studio_bundle_progress / _loaded / _failed
 // keep_dropout: the model has dropout noise, which ONNX Runtime's graph optimizer would remove.
 void create_session(int token, const uint8_t* onnx, size_t size, bool keep_dropout);  // -> studio_session_ready

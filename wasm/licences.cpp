@@ -1,5 +1,7 @@
 // The licences and attributions panel: what each model bundle declares (model.json "license" and
-// "attribution", else models/index.json), and the licences of the software the page is made of.
+// "attribution", else models/index.json), the example inputs' credits, and the software's licences.
+#include <algorithm>
+
 #include "wasm/app.h"
 #include "wasm/js_bridge.h"
 
@@ -49,6 +51,12 @@ void draw_licences(App& a) {
     ImGui::Unindent();
     ImGui::PopID();
   }
+  // The example inputs: each attribution once (the Twemoji line drawings are CC-BY 4.0).
+  std::vector<std::string> credits;
+  for (const Example& e : a.examples)
+    if (!e.attribution.empty() && std::find(credits.begin(), credits.end(), e.attribution) == credits.end())
+      credits.push_back(e.attribution);
+  for (const std::string& c : credits) ImGui::TextWrapped("Example inputs: %s", c.c_str());
   ImGui::TextWrapped("Method: Isola, Zhu, Zhou, Efros, \"Image-to-Image Translation with Conditional Adversarial "
                      "Networks\", CVPR 2017.");
   ImGui::Spacing();

@@ -4,6 +4,7 @@
 #include <GLES3/gl3.h>
 #include <emscripten.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -14,6 +15,7 @@
 #include "imgui_impl_opengl3.h"
 #include "wasm/app.h"
 #include "wasm/js_bridge.h"
+#include "wasm/texture.h"
 
 namespace studio {
 
@@ -40,26 +42,6 @@ int frames_left = 1;
 uint64_t last_signature = 0;
 void wake() { awake_until = emscripten_get_now() + 600.0; }
 
-// An RGB image as a texture, uploaded again when its version changes.
-struct Texture {
-  GLuint id = 0;
-  uint64_t version = ~uint64_t(0);
-  void update(const p2p::Image& img, uint64_t v) {
-    if (v == version || img.pixels.empty()) return;
-    if (!id) glGenTextures(1, &id);
-    glBindTexture(GL_TEXTURE_2D, id);
-    // Magnified (whole multiples of its pixels) with nearest, so it looks exactly like the model's
-    // pixels; shrunk (small windows) with linear.
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
-    glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
-    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGB8, img.width, img.height, 0, GL_RGB, GL_UNSIGNED_BYTE, img.pixels.data());
-    version = v;
-  }
-  ImTextureID imgui() const { return reinterpret_cast<ImTextureID>(static_cast<intptr_t>(id)); }
-};
 Texture input_texture, output_texture, painting_texture;
 
 // Crisp text on HiDPI screens: the font is rasterised at the screen's resolution (a whole multiple
@@ -87,8 +69,13 @@ void scale_ui(float pixel_ratio) {
 void fit_drawing_to_model(App& a) {
   const p2p::Bundle* b = a.inference.bundle();
   if (!b || (b->width == a.drawing.width() && b->height == a.drawing.height())) return;
-  if (a.drawing.undo_depth() == 0) a.drawing.reset(b->width, b->height);
-  else a.drawing.resize(b->width, b->height);
+  if (a.drawing.undo_depth() == 0) {
+    const int example = example_showing(a);  // a first-visit example is shown again at the new size
+    a.drawing.reset(b->width, b->height);
+    if (example >= 0) show_example(a, example, true);
+  } else {
+    a.drawing.resize(b->width, b->height);
+  }
   a.request_run();
 }
 
@@ -106,32 +93,74 @@ std::string status_line(const App& a) {
   return s.empty() ? "Loading ..." : s;
 }
 
-void layout(App& a) {
-  ImGui::SetNextWindowPos(ImVec2(0, 0));
-  ImGui::SetNextWindowSize(ImGui::GetIO().DisplaySize);
-  ImGui::Begin("Pix2Pix Studio", nullptr,
-               ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings |
-                   ImGuiWindowFlags_NoBringToFrontOnFocus);
-  const float status_h = ImGui::GetFrameHeightWithSpacing();
-  const float side_w = ImGui::GetFontSize() * 14.5f;
-  ImGui::BeginChild("side", ImVec2(side_w, -status_h), true);
-  ImGui::TextUnformatted("Pix2Pix Studio");
-  ImGui::Separator();
+// The images with the example row under them.
+void draw_images(App& a, ImVec2 size) {
+  ImGui::BeginChild("images", size, false);
+  draw_canvas(a, input_texture.imgui(), output_texture.imgui(), painting_texture.imgui());  // leaves room for the row
+  draw_examples(a);
+  ImGui::EndChild();
+}
+
+void draw_side(App& a) {
   draw_model_picker(a);
   ImGui::Separator();
   draw_tools(a);
   ImGui::Separator();
   if (ImGui::Button("Licences")) a.show_licences = true;
   a.remember_rect("licences");
-  ImGui::EndChild();
-  ImGui::SameLine();
-  ImGui::BeginChild("images", ImVec2(-side_w - ImGui::GetStyle().ItemSpacing.x, -status_h), false);
-  draw_canvas(a, input_texture.imgui(), output_texture.imgui(), painting_texture.imgui());
-  ImGui::EndChild();
-  ImGui::SameLine();
-  ImGui::BeginChild("style_side", ImVec2(side_w, -status_h), true);
-  draw_style_panel(a);
-  ImGui::EndChild();
+}
+
+// Wide screens: tools | images | style side by side. Narrow (phone) screens: the images across the
+// top, the panels below them in tabs.
+void layout(App& a) {
+  const ImVec2 screen = ImGui::GetIO().DisplaySize;
+  ImGui::SetNextWindowPos(ImVec2(0, 0));
+  ImGui::SetNextWindowSize(screen);
+  ImGui::Begin("Pix2Pix Studio", nullptr,
+               ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings |
+                   ImGuiWindowFlags_NoBringToFrontOnFocus);
+  const std::string& note = a.inference.backend_note();
+  const float status_h = ImGui::GetFrameHeightWithSpacing() * (note.empty() ? 1.0f : 2.0f);
+  const float side_w = ImGui::GetFontSize() * 14.5f, gap = ImGui::GetStyle().ItemSpacing.x;
+  a.compact = screen.x < 2 * side_w + ImGui::GetFontSize() * 24.0f;
+  if (!a.compact) {
+    ImGui::BeginChild("side", ImVec2(side_w, -status_h), true);
+    ImGui::TextUnformatted("Pix2Pix Studio");
+    ImGui::Separator();
+    draw_side(a);
+    ImGui::EndChild();
+    ImGui::SameLine();
+    draw_images(a, ImVec2(-side_w - gap, -status_h));
+    ImGui::SameLine();
+    ImGui::BeginChild("style_side", ImVec2(side_w, -status_h), true);
+    draw_style_panel(a);
+    ImGui::EndChild();
+  } else {
+    // Two panes across (three with a style), each as wide as half the screen, titles and the example row.
+    const float pane_w = (ImGui::GetContentRegionAvail().x - gap) / 2;
+    const float images_h = pane_w * float(a.drawing.height()) / float(a.drawing.width()) +
+                           2 * ImGui::GetTextLineHeightWithSpacing() + examples_row_height(a);
+    draw_images(a, ImVec2(0, std::min(images_h, screen.y * 0.6f)));
+    ImGui::BeginChild("panels", ImVec2(0, -status_h), true);
+    if (ImGui::BeginTabBar("panels_tabs")) {
+      if (ImGui::BeginTabItem("Draw")) {
+        draw_side(a);
+        ImGui::EndTabItem();
+      }
+      if (ImGui::BeginTabItem("Style")) {
+        draw_style_panel(a);
+        ImGui::EndTabItem();
+      }
+      ImGui::EndTabBar();
+    }
+    ImGui::EndChild();
+  }
+  if (!note.empty()) {
+    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.8f, 0.35f, 1.0f));
+    ImGui::TextUnformatted(note.c_str());
+    ImGui::PopStyleColor();
+    a.remember_rect("backend_note");
+  }
   ImGui::TextUnformatted(status_line(a).c_str());
   a.remember_rect("status");
   draw_licences(a);
@@ -155,6 +184,8 @@ uint64_t signature(const App& a) {
   mix(std::hash<std::string>()(a.style.error + sz.error() + sz.style_id() + sz.preparing_id()));
   mix(uint64_t(a.fb_width) << 32 | uint64_t(a.fb_height));
   mix(a.models.size());
+  mix(a.examples.size());
+  mix(std::hash<std::string>()(inf.backend_note()));
   return h;
 }
 
@@ -232,6 +263,7 @@ int main() {
   ImGui_ImplOpenGL3_Init("#version 300 es");
   if (std::string tile = js::url_param("tile"); !tile.empty()) a.style.stylizer.set_tile_side(std::atoi(tile.c_str()));
   js::fetch_index();
+  js::fetch_examples();
   emscripten_set_main_loop(frame, 0, false);
   return 0;
 }

@@ -163,7 +163,8 @@ void draw_style_panel(App& a) {
   a.remember_rect("style_size");
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("Longest side of the result; big images run in tiles");
 
-  if (sz.busy() || sz.pending()) {
+  const bool in_use = !sz.style_id().empty() || !sz.preparing_id().empty();  // else nothing runs yet
+  if (in_use && (sz.busy() || sz.pending())) {
     char label[64];
     if (sz.tiles_total() > 1) std::snprintf(label, sizeof label, "tile %d/%d", std::min(sz.tiles_done() + 1, sz.tiles_total()), sz.tiles_total());
     else std::snprintf(label, sizeof label, "running");

@@ -30,17 +30,17 @@ void redo(App& a) {
   if (a.drawing.redo()) a.request_run();
 }
 
-// The photo cut to the drawing's shape (centred) and scaled to its size.
-p2p::Image fit(const p2p::Image& photo, int width, int height) {
+}  // namespace
+
+p2p::Image fit_image(const p2p::Image& photo, int width, int height) {
   const double target = double(width) / height, have = double(photo.width) / photo.height;
   int cw = photo.width, ch = photo.height;
   if (have > target) cw = std::max(1, int(photo.height * target + 0.5));
   else ch = std::max(1, int(photo.width / target + 0.5));
   p2p::Image cut = p2p::crop(photo, (photo.width - cw) / 2, (photo.height - ch) / 2, cw, ch);
+  if (cut.width == width && cut.height == height) return cut;
   return p2p::resize_bicubic(cut, width, height);
 }
-
-}  // namespace
 
 // Taken from GLFW's key events as they come: Dear ImGui 1.86 polls keys once per frame, and misses
 // a press and release that both happen between two frames.
@@ -56,7 +56,7 @@ void load_photo(App& a, const uint8_t* data, size_t size) {
     a.notice = "Could not read that image: " + img.error;
     return;
   }
-  a.drawing.set_image(fit(img.value, a.drawing.width(), a.drawing.height()));
+  a.drawing.set_image(fit_image(img.value, a.drawing.width(), a.drawing.height()));
   a.notice = "Loaded a " + std::to_string(img.value.width) + "x" + std::to_string(img.value.height) + " image";
   a.request_run();
 }

@@ -26,7 +26,7 @@ set(P2P_STUDIO_EXPORTS
   _studio_index_loaded _studio_index_failed
   _studio_bundle_progress _studio_bundle_loaded _studio_bundle_failed
   _studio_session_ready _studio_run_done _studio_run_failed _studio_style_run_done _studio_style_run_failed
-  _studio_file_loaded _studio_resize _studio_pointer
+  _studio_file_loaded _studio_example_loaded _studio_resize _studio_pointer
   _studio_state_json _studio_input_pixels _studio_output_pixels _studio_onnx_bytes _studio_request_run
   _studio_style_pixels _studio_style_stats _studio_style_rerun)
 list(JOIN P2P_STUDIO_EXPORTS "," P2P_STUDIO_EXPORTS_CSV)
@@ -46,20 +46,21 @@ set(ORT_DIST ${CMAKE_SOURCE_DIR}/node_modules/onnxruntime-web/dist)
 set(ORT_FILES ort.webgpu.min.mjs ort-wasm-simd-threaded.asyncify.mjs ort-wasm-simd-threaded.asyncify.wasm
               ort.wasm.min.mjs ort-wasm-simd-threaded.mjs ort-wasm-simd-threaded.wasm)
 file(GLOB P2P_WEB_FILES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/web/*.*)
-# web/models (index.json, one folder per bundle: model.json + weights) is mirrored afresh on every
+# web/models (index.json, one folder per bundle: model.json + weights) and web/examples are mirrored afresh on every
 # build (a custom target always runs), so a re-exported or removed bundle shows at once.
-file(GLOB_RECURSE P2P_WEB_MODELS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/web/models/*)
+file(GLOB_RECURSE P2P_WEB_MODELS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/web/models/* ${CMAKE_SOURCE_DIR}/web/examples/*)
 set(ORT_PATHS)
 foreach(f ${ORT_FILES})
   list(APPEND ORT_PATHS ${ORT_DIST}/${f})
 endforeach()
 add_custom_target(web ALL
-  COMMAND ${CMAKE_COMMAND} -E rm -rf ${P2P_WEB_DIR}/models
+  COMMAND ${CMAKE_COMMAND} -E rm -rf ${P2P_WEB_DIR}/models ${P2P_WEB_DIR}/examples
   COMMAND ${CMAKE_COMMAND} -E make_directory ${P2P_WEB_DIR}/ort ${P2P_WEB_DIR}/models ${P2P_WEB_DIR}/licenses
   COMMAND ${CMAKE_COMMAND} -E copy ${CMAKE_SOURCE_DIR}/LICENSE ${P2P_WEB_DIR}/licenses/pix2pix-studio.txt
   COMMAND ${CMAKE_COMMAND} -E copy ${IMGUI_DIR}/LICENSE.txt ${P2P_WEB_DIR}/licenses/imgui.txt
   COMMAND ${CMAKE_COMMAND} -E copy ${P2P_WEB_FILES} ${P2P_WEB_DIR}/
   COMMAND ${CMAKE_COMMAND} -E copy_directory ${CMAKE_SOURCE_DIR}/web/models ${P2P_WEB_DIR}/models
+  COMMAND ${CMAKE_COMMAND} -E copy_directory ${CMAKE_SOURCE_DIR}/web/examples ${P2P_WEB_DIR}/examples
   COMMAND ${CMAKE_COMMAND} -E copy $<TARGET_FILE:studio> $<TARGET_FILE_DIR:studio>/studio.wasm ${P2P_WEB_DIR}/
   COMMAND ${CMAKE_COMMAND} -E copy ${ORT_PATHS} ${P2P_WEB_DIR}/ort/
   DEPENDS studio ${P2P_WEB_FILES} ${P2P_WEB_MODELS}

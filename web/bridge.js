@@ -4,7 +4,7 @@
 // a backend; ?model=ID picks a sketch model, ?style=ID a style; ?tile=N sets the style panel's tile side
 // (tests, benchmarks); ?sw=0 skips the service worker.
 import { fetchWeights, networkFirst } from './fetching.js';
-import { backendLabel, backendName, createSession, releaseSession, runSession, serial, startOrt, threadCount } from './runtime.js';
+import { backendLabel, backendName, backendNote, createSession, releaseSession, runSession, serial, startOrt, threadCount } from './runtime.js';
 
 const params = new URLSearchParams(location.search);
 const canvas = document.getElementById('canvas');
@@ -81,6 +81,35 @@ const bridge = {
     }
   },
 
+  // examples/index.json and its PNGs, handed to the app in the listed order; a site without examples
+  // starts on a blank page, an example that does not load is left out.
+  async fetchExamples() {
+    let list;
+    try {
+      list = JSON.parse(await networkFirst('examples/index.json')).examples;
+      if (!Array.isArray(list)) throw new Error('no "examples" list');
+    } catch (e) {
+      console.info('no examples:', errorText(e));
+      return;
+    }
+    const images = await Promise.all(list.map(async (e) => {
+      try {
+        if (typeof e.file !== 'string' || !/^[\w][\w.-]*$/.test(e.file)) throw new Error(`'${e.file}' is not a plain file name`);
+        const r = await fetch(`examples/${e.file}`);
+        if (!r.ok) throw new Error(`HTTP ${r.status}`);
+        return new Uint8Array(await r.arrayBuffer());
+      } catch (err) {
+        console.warn(`example ${e.file}:`, errorText(err));
+        return null;
+      }
+    }));
+    list.forEach((e, i) => {
+      if (!images[i]) return;
+      withString(e.name ?? e.file, (n) => withString(e.attribution ?? '', (a) =>
+        withBytes(images[i], (p, len) => mod._studio_example_loaded(n, a, p, len))));
+    });
+  },
+
   async fetchBundle(token, dir) {
     try {
       const json = await networkFirst(dir + 'model.json');
@@ -104,7 +133,7 @@ const bridge = {
     serial(async () => {
       try {
         await createSession(token, bytes, keepDropout);
-        withString('', (m) => withString(backendLabel(), (b) => mod._studio_session_ready(token, 1, m, b)));
+        withString(backendNote(), (m) => withString(backendLabel(), (b) => mod._studio_session_ready(token, 1, m, b)));
       } catch (e) {
         withString(errorText(e), (m) => withString('', (b) => mod._studio_session_ready(token, 0, m, b)));
       }
@@ -178,8 +207,18 @@ function wireEvents() {
   input.addEventListener('change', () => { sendFile(input.files[0]); input.value = ''; });
   const styleInput = document.getElementById('style-file');
   styleInput.addEventListener('change', () => { sendFile(styleInput.files[0], 1); styleInput.value = ''; });
+  // A file dropped anywhere on the page becomes the input, as Open image does; the page is outlined meanwhile.
+  let dragDepth = 0;
+  const dragging = (on) => document.body.classList.toggle('dragging', on);
+  window.addEventListener('dragenter', (e) => { e.preventDefault(); dragDepth++; dragging(true); });
+  window.addEventListener('dragleave', () => { if (--dragDepth <= 0) dragDepth = 0, dragging(false); });
   window.addEventListener('dragover', (e) => e.preventDefault());
-  window.addEventListener('drop', (e) => { e.preventDefault(); sendFile(e.dataTransfer?.files[0]); });
+  window.addEventListener('drop', (e) => {
+    e.preventDefault();
+    dragDepth = 0;
+    dragging(false);
+    sendFile(e.dataTransfer?.files[0]);
+  });
 
   // Strokes come from pointer events (mouse, pen and touch alike, with pressure and the coalesced
   // points between frames); GLFW's own touch handling is kept out, taps still click the UI.

@@ -10,11 +10,18 @@ const sessions = new Map();  // token -> InferenceSession
 
 const errorText = (e) => String(e && e.message ? e.message : e).split('\n')[0];
 
+let note = '';  // one line for the page when WebGPU was there but failed
+
+// A browser without WebGPU just uses WebAssembly; one whose WebGPU gives no adapter is told so.
 async function chooseBackend() {
   if (forced === 'wasm' || forced === 'webgpu') return forced;
+  if (!navigator.gpu) return 'wasm';
   try {
-    if (navigator.gpu && (await navigator.gpu.requestAdapter())) return 'webgpu';
-  } catch (e) { /* no adapter */ }
+    if (await navigator.gpu.requestAdapter()) return 'webgpu';
+    note = 'WebGPU is not available here (no adapter): running on WebAssembly';
+  } catch (e) {
+    note = `WebGPU is not available here (${errorText(e)}): running on WebAssembly`;
+  }
   return 'wasm';
 }
 
@@ -36,6 +43,7 @@ export function startOrt() {
 
 export const backendName = () => backend;
 export const threadCount = () => threads;
+export const backendNote = () => note;
 export function backendLabel() {
   return backend === 'webgpu' ? 'webgpu' : `wasm (${threads} thread${threads > 1 ? 's' : ''})`;
 }
@@ -58,6 +66,7 @@ export async function createSession(token, bytes, keepDropout) {
   } catch (e) {
     if (backend !== 'webgpu' || forced === 'webgpu') throw e;
     console.warn('WebGPU session failed, using WebAssembly:', errorText(e));
+    note = `WebGPU could not run the model (${errorText(e)}): running on WebAssembly`;
     backend = 'wasm';
     session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel });
   }
