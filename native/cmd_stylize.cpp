@@ -21,16 +21,16 @@ namespace p2p {
 namespace {
 
 struct StylizeOptions {
-  std::string content, output = "out.png", init = "random", optimizer = "lbfgs", vgg, vgg_preprocess = "torchvision";
+  std::string content, output = "out.png", init = "random", optimizer = "lbfgs";
   std::vector<std::string> styles, blend, sizes, iterations;
-  std::vector<std::string> content_layers, style_layers;
-  int image_size = 512, save_iter = 0, seed = -1, vgg_depth = 19, loss_width = 32, loss_seed = 1, print_iter = 0;
+  LossFlags loss;
+  int image_size = 512, save_iter = 0, seed = -1, print_iter = 0;
   float content_weight = 5, style_weight = 100, tv_weight = 1e-3f, learning_rate = 10, style_scale = 1;
   bool original_colors = false;
   std::string gpu_ids = "0";
 };
 
-// The random network's own defaults, measured (DESIGN.md, "Random loss networks"): content is taken at a
+// The random network's own defaults, measured (docs/style-transfer.md, "Random loss networks"): content is taken at a
 // coarse layer with a low weight, since random features reconstruct pixels almost exactly.
 constexpr float kRandomContentWeight = 1, kRandomStyleWeight = 10, kRandomTvWeight = 0.1f;
 
@@ -57,13 +57,7 @@ Options make_options(StylizeOptions& o) {
   op.integer("save_iter", &o.save_iter, "write OUTPUT_<iteration>.png every N iterations (0: never)");
   op.integer("print_iter", &o.print_iter, "print the losses every N iterations (0: a progress bar only)");
   op.integer("seed", &o.seed, "random seed (-1: drawn and printed)");
-  op.text("vgg", &o.vgg, "FILE", "VGG weights (torchvision .pth or .safetensors, features.N.*); none: random network");
-  op.choice("vgg_preprocess", &o.vgg_preprocess, {"torchvision", "caffe"}, "how the --vgg file expects its input");
-  op.integer("vgg_depth", &o.vgg_depth, "16 or 19");
-  op.integer("loss_width", &o.loss_width, "random network: channels of its first block");
-  op.integer("loss_seed", &o.loss_seed, "random network: seed of its weights");
-  op.list("content_layers", &o.content_layers, "L[,L]", "content taps (default relu4_2)");
-  op.list("style_layers", &o.style_layers, "L[,L]", "style taps (default relu1_1,relu2_1,relu3_1,relu4_1,relu5_1)");
+  add_loss_flags(op, o.loss, "taps (content: relu4_2; style: relu1_1,relu2_1,relu3_1,relu4_1,relu5_1)");
   op.text("gpu_ids", &o.gpu_ids, "IDS", "CUDA device (-1: the CPU)");
   return op;
 }
@@ -121,7 +115,7 @@ class Stylizer {
 
 torch::Tensor Stylizer::loss(const torch::Tensor& x, const torch::Tensor& content_image, float parts[3]) {
   StyleWeights w{o_.content_weight, o_.style_weight, o_.tv_weight, net_.random()};
-  StyleTerms t = style_terms(net_.features(x), o_.content_layers.size(), content_targets_, gram_targets_, x, content_image, w);
+  StyleTerms t = style_terms(net_.features(x), o_.loss.content_layers.size(), content_targets_, gram_targets_, x, content_image, w);
   parts[0] = t.content.item<float>(), parts[1] = t.style.item<float>(), parts[2] = t.tv.item<float>();
   return t.total();
 }
@@ -130,11 +124,11 @@ Status Stylizer::run(torch::Tensor& x, const Stage& s, int iterations, const std
   {
     torch::NoGradGuard no_grad;
     std::vector<torch::Tensor> f = net_.features(s.content);
-    content_targets_.assign(f.begin(), f.begin() + long(o_.content_layers.size()));
+    content_targets_.assign(f.begin(), f.begin() + long(o_.loss.content_layers.size()));
   }
   std::vector<float> weights;
   for (size_t i = 0; i < s.styles.size(); i++) weights.push_back(o_.blend.empty() ? 1.0f : std::stof(o_.blend[i]));
-  gram_targets_ = blended_grams(net_, s.styles, weights, o_.content_layers.size());
+  gram_targets_ = blended_grams(net_, s.styles, weights, o_.loss.content_layers.size());
 
   x = x.detach().clone().set_requires_grad(true);
   Progress progress(label, iterations, "it");
@@ -211,14 +205,13 @@ int cmd_stylize(const Args& args) {
   for (int s : sizes.value)
     if (s < 16 || s > 8192) return fail("stylize", "image sizes must be between 16 and 8192 pixels, got " + std::to_string(s), 2);
   if (!(o.style_scale > 0 && o.style_scale <= 8)) return fail("stylize", "--style_scale must be in (0, 8]", 2);
-  Result<VggPreprocess> pre = parse_vgg_preprocess(o.vgg_preprocess);
-  if (o.vgg.empty()) {
+  if (o.loss.random()) {
     if (!op.given("content_weight")) o.content_weight = kRandomContentWeight;
     if (!op.given("style_weight")) o.style_weight = kRandomStyleWeight;
     if (!op.given("tv_weight")) o.tv_weight = kRandomTvWeight;
   }
-  if (o.content_layers.empty()) o.content_layers = {"relu4_2"};
-  if (o.style_layers.empty()) o.style_layers = {"relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"};
+  if (o.loss.content_layers.empty()) o.loss.content_layers = {"relu4_2"};
+  if (o.loss.style_layers.empty()) o.loss.style_layers = {"relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"};
   if (o.seed < 0) o.seed = int(std::random_device{}() & 0x7fffffff);
 
   Result<Image> content = load_image(o.content, 3);
@@ -234,19 +227,17 @@ int cmd_stylize(const Args& args) {
   if (Status st = select_device(o.gpu_ids, device, note); !st.ok()) return fail("stylize", st.error, 2);
   if (!note.empty()) std::printf("%s\n", note.c_str());
 
-  LossNetOptions lo;
-  lo.depth = o.vgg_depth, lo.file = o.vgg, lo.preprocess = pre.value, lo.seed = o.loss_seed, lo.width = o.loss_width;
-  lo.taps = o.content_layers;
-  lo.taps.insert(lo.taps.end(), o.style_layers.begin(), o.style_layers.end());
+  Result<LossNetOptions> lo = o.loss.net_options();
+  if (!lo.ok()) return fail("stylize", lo.error, 2);
   Result<LossNet> net;
   try {
-    net = LossNet::make(lo, device);
+    net = LossNet::make(lo.value, device);
   } catch (const std::exception& e) {
     return fail("stylize", one_line(e));
   }
   if (!net.ok()) return fail("stylize", net.error);
   std::printf("loss network: %s%s\n", net.value.description().c_str(),
-              net.value.random() ? " -- no pretrained weights given (--vgg FILE): random features, see DESIGN.md" : "");
+              net.value.random() ? " -- no pretrained weights given (--vgg FILE): random features, see docs/style-transfer.md" : "");
 
   PngText meta = {{"Software", "pix2pix-studio stylize"},
                   {"LossNetwork", net.value.description()},

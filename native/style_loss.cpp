@@ -34,6 +34,41 @@ Result<VggPreprocess> parse_vgg_preprocess(const std::string& s) {
   return Result<VggPreprocess>::Fail("unknown VGG preprocessing '" + s + "' (torchvision, caffe)");
 }
 
+void add_loss_flags(Options& op, LossFlags& f, const char* layers_help) {
+  op.text("vgg", &f.vgg, "FILE", "VGG weights (torchvision .pth or .safetensors, features.N.*); none: a random network");
+  op.choice("vgg_preprocess", &f.vgg_preprocess, {"torchvision", "caffe"}, "how the --vgg file expects its input");
+  op.integer("vgg_depth", &f.vgg_depth, "16 or 19");
+  op.integer("loss_width", &f.loss_width, "random network: channels of its first block");
+  op.integer("loss_seed", &f.loss_seed, "random network: seed of its weights");
+  op.list("content_layers", &f.content_layers, "L[,L]", layers_help);
+  op.list("style_layers", &f.style_layers, "L[,L]", layers_help);
+}
+
+void append_loss_args(const LossFlags& f, std::vector<std::string>& a) {
+  auto put = [&](const char* k, const std::string& v) { a.push_back(std::string("--") + k), a.push_back(v); };
+  auto join = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (const std::string& x : v) s += (s.empty() ? "" : ",") + x;
+    return s;
+  };
+  if (!f.vgg.empty()) put("vgg", f.vgg);
+  put("vgg_preprocess", f.vgg_preprocess);
+  put("vgg_depth", std::to_string(f.vgg_depth)), put("loss_width", std::to_string(f.loss_width));
+  put("loss_seed", std::to_string(f.loss_seed));
+  if (!f.content_layers.empty()) put("content_layers", join(f.content_layers));
+  if (!f.style_layers.empty()) put("style_layers", join(f.style_layers));
+}
+
+Result<LossNetOptions> LossFlags::net_options() const {
+  Result<VggPreprocess> pre = parse_vgg_preprocess(vgg_preprocess);
+  if (!pre.ok()) return Result<LossNetOptions>::Fail(pre.error);
+  LossNetOptions o;
+  o.depth = vgg_depth, o.file = vgg, o.preprocess = pre.value, o.seed = loss_seed, o.width = loss_width;
+  o.taps = content_layers;
+  o.taps.insert(o.taps.end(), style_layers.begin(), style_layers.end());
+  return {o, ""};
+}
+
 namespace {
 
 bool ends_with(const std::string& s, const std::string& suffix) {

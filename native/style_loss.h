@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "native/options.h"
 #include "native/torch_graph.h"
 #include "shared/status.h"
 
@@ -33,6 +34,18 @@ struct LossNetOptions {
   int width = 32;                 // random weights: channels of block 1 (the others 2x, 4x, 8x, 8x)
   std::vector<std::string> taps;  // e.g. relu1_1 ... relu5_1 and relu4_2
 };
+
+// The loss-network options both style commands take: --vgg, --vgg_preprocess, --vgg_depth, --loss_width,
+// --loss_seed, --content_layers, --style_layers (empty layer lists: the command's defaults).
+struct LossFlags {
+  std::string vgg, vgg_preprocess = "torchvision";
+  int vgg_depth = 19, loss_width = 32, loss_seed = 1;
+  std::vector<std::string> content_layers, style_layers;
+  bool random() const { return vgg.empty(); }
+  Result<LossNetOptions> net_options() const;  // taps: content layers, then style layers
+};
+void add_loss_flags(Options& op, LossFlags& f, const char* layers_help);
+void append_loss_args(const LossFlags& f, std::vector<std::string>& args);  // as --name value pairs
 
 // A frozen VGG feature stack: images in [0, 255] RGB, features at the taps in the order asked.
 class LossNet {

@@ -17,7 +17,7 @@ namespace p2p {
 
 namespace {
 
-// The random network's defaults, chosen by measurement (DESIGN.md, "Random loss networks"): content at a
+// The random network's defaults, chosen by measurement (docs/style-transfer.md, "Random loss networks"): content at a
 // coarse tap, since random features reconstruct pixels almost exactly.
 constexpr float kRandomContentWeight = 1, kRandomStyleWeight = 0.4f, kRandomTvWeight = 0;
 const char* const kRandomContentLayer = "relu2_2";
@@ -73,19 +73,11 @@ Image center_crop(const Image& img, int size) {
 std::vector<std::string> to_args(const StyleTrainOptions& o) {
   std::vector<std::string> a;
   auto put = [&](const char* k, const std::string& v) { a.push_back(std::string("--") + k), a.push_back(v); };
-  auto join = [](const std::vector<std::string>& v) {
-    std::string s;
-    for (const std::string& x : v) s += (s.empty() ? "" : ",") + x;
-    return s;
-  };
   put("style", o.style), put("dataset", o.dataset), put("name", o.name), put("checkpoints_dir", o.checkpoints_dir);
-  if (!o.vgg.empty()) put("vgg", o.vgg);
-  put("vgg_preprocess", o.vgg_preprocess), put("gpu_ids", o.gpu_ids);
-  if (!o.content_layers.empty()) put("content_layers", join(o.content_layers));
-  if (!o.style_layers.empty()) put("style_layers", join(o.style_layers));
+  put("gpu_ids", o.gpu_ids);
+  append_loss_args(o.loss, a);
   for (auto [k, v] : {std::pair<const char*, int>{"ngf", o.ngf}, {"image_size", o.image_size}, {"style_size", o.style_size},
-                      {"batch_size", o.batch_size}, {"steps", o.steps}, {"vgg_depth", o.vgg_depth},
-                      {"loss_width", o.loss_width}, {"loss_seed", o.loss_seed}, {"seed", o.seed},
+                      {"batch_size", o.batch_size}, {"steps", o.steps}, {"seed", o.seed},
                       {"print_freq", o.print_freq}, {"save_freq", o.save_freq}, {"max_dataset_size", o.max_dataset_size}})
     put(k, std::to_string(v));
   for (auto [k, v] : {std::pair<const char*, float>{"lr", o.lr}, {"content_weight", o.content_weight},
@@ -107,12 +99,12 @@ Result<StyleRun> StyleRun::start(StyleTrainOptions o) {
   if (o.batch_size < 1 || o.batch_size > 256) return R::Fail("--batch_size must be between 1 and 256");
   if (o.steps < 1 || o.print_freq < 1 || o.save_freq < 1) return R::Fail("--steps, --print_freq and --save_freq must be positive");
   if (!(o.lr > 0)) return R::Fail("--lr must be positive");
-  Result<VggPreprocess> pre = parse_vgg_preprocess(o.vgg_preprocess);
-  if (!pre.ok()) return R::Fail(pre.error);
-  const bool random = o.vgg.empty();
-  if (o.content_layers.empty()) o.content_layers = {random ? kRandomContentLayer : "relu2_2"};
-  if (o.style_layers.empty())
-    o.style_layers = random ? kRandomStyleLayers : std::vector<std::string>{"relu1_2", "relu2_2", "relu3_3", "relu4_3"};
+  const bool random = o.loss.random();
+  if (o.loss.content_layers.empty()) o.loss.content_layers = {random ? kRandomContentLayer : "relu2_2"};
+  if (o.loss.style_layers.empty())
+    o.loss.style_layers = random ? kRandomStyleLayers : std::vector<std::string>{"relu1_2", "relu2_2", "relu3_3", "relu4_3"};
+  Result<LossNetOptions> lo = o.loss.net_options();
+  if (!lo.ok()) return R::Fail(lo.error);
   if (o.content_weight < 0) o.content_weight = random ? kRandomContentWeight : 1e5f;
   if (o.style_weight < 0) o.style_weight = random ? kRandomStyleWeight : 1e10f;
   if (o.tv_weight < 0) o.tv_weight = random ? kRandomTvWeight : 0;
@@ -150,17 +142,13 @@ Result<StyleRun> StyleRun::start(StyleTrainOptions o) {
     r.previews_.push_back(center_crop(scale_shorter_side(r.photos_[i], o.image_size), o.image_size));
 
   try {
-    LossNetOptions lo;
-    lo.depth = o.vgg_depth, lo.file = o.vgg, lo.preprocess = pre.value, lo.seed = o.loss_seed, lo.width = o.loss_width;
-    lo.taps = o.content_layers;
-    lo.taps.insert(lo.taps.end(), o.style_layers.begin(), o.style_layers.end());
-    Result<LossNet> loss = LossNet::make(lo, r.device_);
+    Result<LossNet> loss = LossNet::make(lo.value, r.device_);
     if (!loss.ok()) return R::Fail(loss.error);
     r.loss_ = std::make_shared<LossNet>(std::move(loss.value));
     r.loss_description_ = r.loss_->description();
     const double s = double(o.style_size) / std::max(style.value.width, style.value.height);
     Image st = resize_bicubic(style.value, std::max(1, int(style.value.width * s + 0.5)), std::max(1, int(style.value.height * s + 0.5)));
-    r.grams_ = blended_grams(*r.loss_, {to_torch(image_to_tensor(st, 0, 255)).to(r.device_)}, {1.0f}, o.content_layers.size());
+    r.grams_ = blended_grams(*r.loss_, {to_torch(image_to_tensor(st, 0, 255)).to(r.device_)}, {1.0f}, o.loss.content_layers.size());
 
     r.net_ = GraphModule(build(ModelSpec::transformer(o.ngf)).value);
     init_transformer(r.net_, o.seed);
@@ -188,7 +176,7 @@ Result<StyleRun> StyleRun::start(StyleTrainOptions o) {
   std::printf("train-style %s: %zu photos%s, style %s, transformer ngf %d, loss network %s%s\n", o.name.c_str(),
               r.photos_.size(), r.skipped_photos_ ? (" (" + std::to_string(r.skipped_photos_) + " skipped)").c_str() : "",
               r.style_name_.c_str(), o.ngf, r.loss_description_.c_str(),
-              r.loss_->random() ? " -- no pretrained weights given (--vgg FILE): random features, see DESIGN.md" : "");
+              r.loss_->random() ? " -- no pretrained weights given (--vgg FILE): random features, see docs/style-transfer.md" : "");
   return {std::move(r), ""};
 }
 
@@ -216,7 +204,7 @@ Status StyleRun::train(const std::atomic<bool>& stop) {
   if (Status st = make_dirs(run_dir_ + "/checkpoints"); !st.ok()) return st;
   if (Status st = make_dirs(run_dir_ + "/images"); !st.ok()) return st;
   Progress progress(o_.name, o_.steps, "steps");
-  const size_t nc = o_.content_layers.size();
+  const size_t nc = o_.loss.content_layers.size();
   double sums[3] = {0, 0, 0};
   int in_window = 0;
   auto window_start = std::chrono::steady_clock::now();

@@ -19,10 +19,10 @@ namespace p2p {
 
 struct StyleTrainOptions {
   std::string style, dataset, name = "style", checkpoints_dir = "runs";
-  std::string vgg, vgg_preprocess = "torchvision", gpu_ids = "0";
-  std::vector<std::string> content_layers, style_layers;
+  std::string gpu_ids = "0";
+  LossFlags loss = [] { LossFlags f; f.vgg_depth = 16; return f; }();
   int ngf = 32, image_size = 256, style_size = 256, batch_size = 4, steps = 2000;
-  int vgg_depth = 16, loss_width = 32, loss_seed = 1, seed = -1, print_freq = 20, save_freq = 200, max_dataset_size = 0;
+  int seed = -1, print_freq = 20, save_freq = 200, max_dataset_size = 0;
   float lr = 1e-3f, content_weight = -1, style_weight = -1, tv_weight = -1;  // -1: the loss network's default
   bool continue_train = false;
 };

@@ -19,28 +19,20 @@
 #include "shared/models.h"
 #include "shared/npy.h"
 #include "shared/safetensors.h"
+#include "tests/native/cli_util.h"
 #include "tests/shared/fixtures.h"
 
 using namespace p2p;
 
 namespace {
 
-struct Outcome {
-  int code = -1;
-  std::string out, err;
-};
+using p2p_test::Outcome;
+using p2p_test::slurp;
 
 // The program under test: P2P_BIN from the build, or the environment's P2P_BIN (another build's binary).
 std::string bin() {
   const char* env = std::getenv("P2P_BIN");
   return env && *env ? env : P2P_BIN;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
 }
 
 class Cli : public ::testing::Test {
@@ -57,15 +49,7 @@ class Cli : public ::testing::Test {
 
   std::string path(const std::string& name) const { return dir_ + "/" + name; }
 
-  Outcome pix2pix(const std::string& args) {
-    std::string cmd = bin() + " " + args + " >'" + path("stdout.txt") + "' 2>'" + path("stderr.txt") + "'";
-    int st = std::system(cmd.c_str());
-    Outcome r;
-    r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    r.out = slurp(path("stdout.txt"));
-    r.err = slurp(path("stderr.txt"));
-    return r;
-  }
+  Outcome pix2pix(const std::string& args) { return p2p_test::run_program(bin(), args, dir_); }
 
   // A failure: non-zero exit, exactly one line "pix2pix <cmd>: ..." on stderr, containing `what`.
   void expect_one_line_error(const Outcome& r, const std::string& what) {

@@ -16,6 +16,7 @@
 #include "shared/image.h"
 #include "shared/models.h"
 #include "shared/safetensors.h"
+#include "tests/native/cli_util.h"
 
 using namespace p2p;
 
@@ -124,17 +125,8 @@ TEST(LossNet, ReadsTorchvisionStyleFile) {
 
 // ---- the commands
 
-struct Outcome {
-  int code = -1;
-  std::string out, err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+using p2p_test::Outcome;
+using p2p_test::slurp;
 
 class StyleCli : public ::testing::Test {
  protected:
@@ -146,12 +138,7 @@ class StyleCli : public ::testing::Test {
   }
   void TearDown() override { std::system(("rm -rf '" + dir_ + "'").c_str()); }
   std::string path(const std::string& name) const { return dir_ + "/" + name; }
-  Outcome pix2pix(const std::string& args) {
-    const std::string cmd = "OMP_WAIT_POLICY=passive " + std::string(P2P_BIN) + " " + args + " >'" + path("out.txt") +
-                            "' 2>'" + path("err.txt") + "'";
-    const int st = std::system(cmd.c_str());
-    return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, slurp(path("out.txt")), slurp(path("err.txt"))};
-  }
+  Outcome pix2pix(const std::string& args) { return p2p_test::run_program(P2P_BIN, args, dir_, "OMP_WAIT_POLICY=passive"); }
   std::string dir_;
 };
 
