@@ -79,16 +79,18 @@ void fit_drawing_to_model(App& a) {
   a.request_run();
 }
 
+// One line; a phone gets the short form, which fits its width.
 std::string status_line(const App& a) {
   const Inference& inf = a.inference;
+  const bool brief = a.compact;
   std::string s;
-  if (!inf.backend().empty()) s += "backend " + inf.backend();
+  if (!inf.backend().empty()) s += (brief ? "" : "backend ") + inf.backend();
   if (inf.runs() > 0) {
     char ms[48];
-    std::snprintf(ms, sizeof ms, "  |  %.0f ms per image", inf.last_ms());
+    std::snprintf(ms, sizeof ms, brief ? "  |  %.0f ms" : "  |  %.0f ms per image", inf.last_ms());
     s += ms;
   }
-  if (!inf.model_id().empty()) s += "  |  model " + inf.model_id();
+  if (!inf.model_id().empty() && !brief) s += "  |  model " + inf.model_id();
   if (!a.notice.empty()) s += "  |  " + a.notice;
   return s.empty() ? "Loading ..." : s;
 }

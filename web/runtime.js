@@ -6,7 +6,7 @@ const forced = new URLSearchParams(location.search).get('backend');
 let ort = null;
 let backend = 'wasm';  // what sessions are created for
 let threads = 1;
-const sessions = new Map();  // token -> InferenceSession
+const sessions = new Map();  // token -> { session (InferenceSession), ort (the module that made it) }
 
 const errorText = (e) => String(e && e.message ? e.message : e).split('\n')[0];
 
@@ -25,15 +25,19 @@ async function chooseBackend() {
   return 'wasm';
 }
 
-// Started at once; sessions wait for it. Call after the page is cross-origin isolated (or will not be).
-export async function loadOrt() {
-  backend = await chooseBackend();
+async function importOrt() {
   // The WebGPU build's wasm also runs the CPU provider; the CPU-only build is half its size.
   ort = await import(backend === 'webgpu' ? './ort/ort.webgpu.min.mjs' : './ort/ort.wasm.min.mjs');
   threads = crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
   ort.env.wasm.numThreads = threads;
   // The CPU provider computes on the main thread unless proxied to a worker: keep drawing smooth.
   ort.env.wasm.proxy = backend === 'wasm';
+}
+
+// Started at once; sessions wait for it. Call after the page is cross-origin isolated (or will not be).
+export async function loadOrt() {
+  backend = await chooseBackend();
+  await importOrt();
 }
 let ortReady = null;
 export function startOrt() {
@@ -65,12 +69,16 @@ export async function createSession(token, bytes, keepDropout) {
     session = await ort.InferenceSession.create(bytes, { executionProviders: [backend], graphOptimizationLevel });
   } catch (e) {
     if (backend !== 'webgpu' || forced === 'webgpu') throw e;
-    console.warn('WebGPU session failed, using WebAssembly:', errorText(e));
-    note = `WebGPU could not run the model (${errorText(e)}): running on WebAssembly`;
+    // ONNX Runtime's WebGPU build is left in a broken state by a failed WebGPU start: from here on the
+    // page uses the CPU-only build, a module of its own (sessions made before keep theirs).
+    const why = typeof e === 'object' && e && e.message ? errorText(e) : 'WebGPU did not start';
+    console.warn('WebGPU session failed, using WebAssembly:', why);
+    note = `WebGPU could not run the model (${why}): running on WebAssembly`;
     backend = 'wasm';
+    await importOrt();
     session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel });
   }
-  sessions.set(token, session);
+  sessions.set(token, { session, ort });
 }
 
 const read = async (t) => (t.location === 'cpu' ? t.data : await t.getData());
@@ -79,8 +87,9 @@ const read = async (t) => (t.location === 'cpu' ? t.data : await t.getData());
 // extra (style nets' instance-norm statistics): given, { data, channels } feeds the session's further inputs
 // in order, each [1, C, 1, 1] with C from channels; returned, the further outputs concatenated in order.
 export async function runSession(token, input, c, h, w, extra = null) {
-  const session = sessions.get(token);
-  if (!session) throw new Error('the model was unloaded');
+  const entry = sessions.get(token);
+  if (!entry) throw new Error('the model was unloaded');
+  const { session, ort } = entry;  // tensors of the module that made the session
   const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input, [1, c, h, w]) };
   const further = session.inputNames.slice(1);
   if (further.length !== (extra ? extra.channels.length : 0))
@@ -112,5 +121,5 @@ export async function runSession(token, input, c, h, w, extra = null) {
 export async function releaseSession(token) {
   const s = sessions.get(token);
   sessions.delete(token);
-  await s?.release().catch(() => {});
+  await s?.session.release().catch(() => {});
 }
