@@ -88,6 +88,10 @@ test('a drawn face outline becomes a coloured picture, neither blank nor the inp
   const round = (points) => points.map(([x, y]) => [Math.round(x), Math.round(y)]);
   const arc = (cx, cy, r, from, to, n) =>
     round(Array.from({ length: n + 1 }, (_, i) => from + (to - from) * i / n).map((a) => [cx + r * Math.cos(a), cy + r * Math.sin(a)]));
+  // The page opens on an example drawing (examples/): the face goes on a cleared page.
+  await click(page, 'clear');
+  await waitFor(page, () => window.studio.state().undo >= 1);
+  check(inked(await inputPixels(page)) === 0, 'Clear left ink');
   await stroke(page, arc(128, 128, 108, 0, 2 * Math.PI, 24), 4);  // head
   await stroke(page, [[92, 88], [92, 118]]);                         // eyes
   await stroke(page, [[164, 88], [164, 118]]);

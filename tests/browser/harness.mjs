@@ -86,10 +86,12 @@ export async function nodeLatency(onnx, c, h, w, n) {
 }
 
 // models: [{ id, name, dir (a bundle folder to serve) | files ({name: contents}), default, task ('style': the style panel's) }]
-export function makeSite(models) {
+// examples: serve build/web's example inputs too (the page then opens on the first); without them it starts blank.
+export function makeSite(models, { examples = false } = {}) {
   check(readdirSync(WEB_DIR).includes('studio.js'), `${WEB_DIR} has no studio.js: run scripts/build wasm first`);
   const site = mkdtempSync(path.join(tmpdir(), 'p2p-site-'));
-  for (const f of readdirSync(WEB_DIR)) if (f !== 'models') symlinkSync(path.join(WEB_DIR, f), path.join(site, f));
+  for (const f of readdirSync(WEB_DIR))
+    if (f !== 'models' && (examples || f !== 'examples')) symlinkSync(path.join(WEB_DIR, f), path.join(site, f));
   mkdirSync(path.join(site, 'models'));
   const index = { models: [] };
   for (const m of models) {
