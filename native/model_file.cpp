@@ -54,11 +54,6 @@ NormMode default_norm_mode(const ModelSpec& spec) {
   return spec.arch == "generator" && spec.norm == Norm::Batch ? NormMode::BatchStats : NormMode::Running;
 }
 
-Result<NormMode> parse_norm_mode(const std::string& s) {
-  if (s == "running") return {NormMode::Running, ""};
-  if (s == "batchstats") return {NormMode::BatchStats, ""};
-  return Result<NormMode>::Fail("unknown norm mode '" + s + "' (running, batchstats)");
-}
 
 std::string one_line(const std::exception& e) {
   const c10::Error* ce = dynamic_cast<const c10::Error*>(&e);

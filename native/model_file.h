@@ -29,7 +29,6 @@ Result<Weights> import_checkpoint(const std::string& path, const ModelSpec& spec
 
 // The reference test protocol for generators with batch norm: each image's own statistics.
 NormMode default_norm_mode(const ModelSpec& spec);
-Result<NormMode> parse_norm_mode(const std::string& s);  // "running" | "batchstats"
 
 // An exception's message as one line (LibTorch's c10::Error without its backtrace).
 std::string one_line(const std::exception& e);

@@ -86,8 +86,6 @@ std::string lower(std::string s) {
 
 }  // namespace
 
-const char* norm_mode_name(NormMode m) { return m == NormMode::Running ? "running" : "batchstats"; }
-
 Json bundle_manifest(const BundleInfo& info, const std::string& weights_sha256, bool fp16) {
   Json j = Json::object();
   j["format"] = kBundleFormat;
@@ -161,8 +159,7 @@ Result<Bundle> read_bundle_from_memory(std::string_view model_json, const uint8_
   b.name = f.string("name");
   b.task = f.choice("task", "sketch", "style");
   b.direction = f.choice("direction", "AtoB", "BtoA");
-  std::string norm = f.choice("norm_mode", "batchstats", "running");
-  b.norm_mode = norm == "running" ? NormMode::Running : NormMode::BatchStats;
+  b.norm_mode = parse_norm_mode(f.choice("norm_mode", "batchstats", "running")).value;
   const Json* model = f.object("model");
   const Json* input = f.object("input");
   const Json* wj = f.object("weights");

@@ -59,6 +59,5 @@ OnnxOptions onnx_options(const Bundle& b);
 // The ONNX model of a bundle: the graph its spec describes with its weights.
 Result<std::vector<uint8_t>> bundle_to_onnx(const Bundle& b, const OnnxOptions& opt);
 
-const char* norm_mode_name(NormMode m);  // "running", "batchstats"
 
 }  // namespace p2p

@@ -451,7 +451,7 @@ class Translator {
     model.msg(7, std::move(graph));
     model.msg(8, std::move(Msg().str(1, "").varint(2, 17)));
     auto meta = [&](const char* key, std::string value) { model.msg(14, std::move(Msg().str(1, key).str(2, std::move(value)))); };
-    meta("norm_mode", opt_.norm_mode == NormMode::Running ? "running" : "batchstats");
+    meta("norm_mode", norm_mode_name(opt_.norm_mode));
     meta("dropout_noise", opt_.dropout_noise ? "true" : "false");
     if (opt_.dropout_noise) meta("dropout_seed", std::to_string(opt_.dropout_seed));
     meta("weights_dtype", opt_.fp16 ? "float16" : "float32");
@@ -479,6 +479,14 @@ std::vector<NormStatsTensor> norm_stats(const Graph& g, NormMode mode) {
   for (const Node& n : g.nodes)
     if (instance_normalised(n, mode)) out.push_back({n.name + ".mean", n.name + ".var", n.channels});
   return out;
+}
+
+const char* norm_mode_name(NormMode m) { return m == NormMode::Running ? "running" : "batchstats"; }
+
+Result<NormMode> parse_norm_mode(const std::string& s) {
+  if (s == "running") return {NormMode::Running, ""};
+  if (s == "batchstats") return {NormMode::BatchStats, ""};
+  return Result<NormMode>::Fail("unknown norm mode '" + s + "' (running, batchstats)");
 }
 
 Result<std::vector<uint8_t>> write_onnx(const Graph& g, const Weights& w, const OnnxOptions& opt) {

@@ -27,6 +27,9 @@ enum class NormStats {
             // shapes) instead, then applies eps, scale and bias as usual: the network becomes local
 };
 
+const char* norm_mode_name(NormMode m);                // "running", "batchstats"
+Result<NormMode> parse_norm_mode(const std::string& s);  // the inverse; fails naming both choices
+
 struct OnnxOptions {
   NormMode norm_mode = NormMode::Running;
   bool dropout_noise = false;  // keep dropout on at test time as noise (the reference protocol)
