@@ -39,6 +39,8 @@ void draw_licences(App& a) {
   ImGui::SetNextWindowPos(ImVec2(screen.x * 0.5f, screen.y * 0.5f), ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
   if (!ImGui::BeginPopupModal(title, nullptr, ImGuiWindowFlags_NoSavedSettings)) return;
   a.remember_rect("licences_panel");
+  // The list scrolls; the Close button stays in view below it, however many models there are.
+  ImGui::BeginChild("licences_body", ImVec2(0, -ImGui::GetFrameHeightWithSpacing()));
 
   ImGui::TextUnformatted("Models");
   ImGui::Separator();
@@ -57,8 +59,10 @@ void draw_licences(App& a) {
     if (!e.attribution.empty() && std::find(credits.begin(), credits.end(), e.attribution) == credits.end())
       credits.push_back(e.attribution);
   for (const std::string& c : credits) ImGui::TextWrapped("Example inputs: %s", c.c_str());
-  ImGui::TextWrapped("Method: Isola, Zhu, Zhou, Efros, \"Image-to-Image Translation with Conditional Adversarial "
-                     "Networks\", CVPR 2017.");
+  ImGui::TextWrapped("Methods: Isola, Zhu, Zhou, Efros, \"Image-to-Image Translation with Conditional Adversarial "
+                     "Networks\", CVPR 2017; Gatys, Ecker, Bethge, \"Image Style Transfer Using Convolutional Neural "
+                     "Networks\", CVPR 2016; Johnson, Alahi, Fei-Fei, \"Perceptual Losses for Real-Time Style Transfer "
+                     "and Super-Resolution\", ECCV 2016.");
   ImGui::Spacing();
   ImGui::TextUnformatted("Software");
   ImGui::Separator();
@@ -71,7 +75,7 @@ void draw_licences(App& a) {
     }
     ImGui::PopID();
   }
-  ImGui::Spacing();
+  ImGui::EndChild();
   if (ImGui::Button("Close")) ImGui::CloseCurrentPopup();
   a.remember_rect("licences_close");
   ImGui::EndPopup();
