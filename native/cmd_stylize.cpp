@@ -136,7 +136,9 @@ Status Stylizer::run(torch::Tensor& x, const Stage& s, int iterations, const std
   std::string error;
   auto evaluate = [&]() -> torch::Tensor {
     float parts[3];
-    torch::Tensor l = loss(x, s.content, parts);
+    // Normalised terms are O(1) over pixels in [0, 255]: gradients of ~1e-6 per pixel fall under L-BFGS's
+    // fixed curvature threshold (y.s > 1e-10) and it crawls. Scaling by the pixel count moves no optimum.
+    torch::Tensor l = loss(x, s.content, parts) * (net_.random() ? double(x.numel()) : 1.0);
     l.backward();
     std::copy(parts, parts + 3, last);
     if (evaluations++ == 0) std::copy(parts, parts + 3, first);
@@ -157,12 +159,23 @@ Status Stylizer::run(torch::Tensor& x, const Stage& s, int iterations, const std
   };
   if (o_.optimizer == "lbfgs") {
     // neural-style's setting: no tolerances, so exactly `iterations` evaluations unless the loss is flat.
-    torch::optim::LBFGS opt({x}, torch::optim::LBFGSOptions(1).max_iter(iterations).max_eval(iterations)
-                                     .history_size(100).tolerance_grad(-1).tolerance_change(-1));
-    opt.step([&] {
-      opt.zero_grad();
-      return evaluate();
-    });
+    // neural-style's setting: no tolerances, so `iterations` evaluations. Should L-BFGS still stop early (its
+    // curvature test), it is restarted on the rest; a restart that cannot move ends the stage, said once.
+    while (evaluations < iterations && error.empty()) {
+      const int before = evaluations;
+      torch::optim::LBFGS opt({x}, torch::optim::LBFGSOptions(1).max_iter(iterations - evaluations)
+                                       .max_eval(iterations - evaluations).history_size(100)
+                                       .tolerance_grad(-1).tolerance_change(-1));
+      opt.step([&] {
+        opt.zero_grad();
+        return evaluate();
+      });
+      if (evaluations - before <= 1) {
+        progress.say("L-BFGS stalled after " + std::to_string(evaluations) + " of " + std::to_string(iterations) +
+                     " evaluations (the loss no longer moves); the stage ends there");
+        break;
+      }
+    }
   } else {
     torch::optim::Adam opt({x}, torch::optim::AdamOptions(o_.learning_rate));
     for (int i = 0; i < iterations && error.empty(); i++) {
