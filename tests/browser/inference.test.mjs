@@ -68,15 +68,15 @@ for (const [backend, model] of [['wasm', 'u256'], ['webgpu', 'u128']]) {
   });
 }
 
-// The native exporter writes the same bytes (skipped where build/bin/pix2pix is not built).
+// The native exporter writes the same bytes (scripts/build builds build/bin/pix2pix: its absence is a failure).
 test('pix2pix export --onnx writes the bytes the page builds', async () => {
   const bin = path.join(ROOT, 'build', 'bin', 'pix2pix');
-  if (!existsSync(bin)) return console.log('  skipped: build/bin/pix2pix not built');
+  check(existsSync(bin), `${bin} is not built (scripts/build native)`);
   const out = path.join(work, 'native.onnx');
   try {
     execFileSync(bin, ['export', '--model', path.join(work, 'u256', 'weights.safetensors'), '--onnx', out], { stdio: 'pipe' });
   } catch (e) {
-    return console.log(`  skipped: pix2pix export failed: ${String(e.stderr || e).trim().split('\n')[0]}`);
+    throw new Error(`pix2pix export failed: ${String(e.stderr || e).trim().split('\n')[0]}`);
   }
   check(readFileSync(out).equals(onnxOfBundle(path.join(work, 'u256'))), 'native export and the page differ');
 });

@@ -31,7 +31,7 @@ bool ort_available() { return file_exists(kRoot + "/node_modules/onnxruntime-nod
 
 #define REQUIRE_ORT()                                                                                      \
   do {                                                                                                     \
-    if (!ort_available()) GTEST_SKIP() << "node_modules/onnxruntime-node absent (scripts/setup): skipped"; \
+    if (!ort_available()) GTEST_FAIL() << "node_modules/onnxruntime-node absent: run scripts/setup";       \
   } while (0)
 
 // A fresh folder for this test's files under build/.

