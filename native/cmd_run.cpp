@@ -20,17 +20,6 @@ namespace p2p {
 
 namespace {
 
-bool ends_with(const std::string& s, const char* suffix) {
-  std::string x = s;
-  for (char& c : x) c = char(std::tolower((unsigned char)c));
-  std::string t = suffix;
-  return x.size() >= t.size() && x.compare(x.size() - t.size(), t.size(), t) == 0;
-}
-
-bool is_image_path(const std::string& p) {
-  return ends_with(p, ".png") || ends_with(p, ".jpg") || ends_with(p, ".jpeg");
-}
-
 // Smallest size >= s that the rule allows.
 int64_t fit_size(int64_t s, const SizeRule& r) {
   if (s <= r.minimum) return r.minimum;
@@ -83,7 +72,7 @@ int cmd_run(const Args& args) {
   if (repeat < 1) return fail("run", "--repeat must be at least 1", 2);
   if (image_size < 0 || image_size > 16384) return fail("run", "--image_size must be between 0 and 16384", 2);
   bool out_image = is_image_path(output);
-  if (!out_image && !ends_with(output, ".npy"))
+  if (!out_image && !has_extension(output, ".npy"))
     return fail("run", "output '" + output + "': use .png, .jpg or .npy", 2);
 
   Result<ModelFile> m = load_model_file(model);
@@ -94,7 +83,7 @@ int cmd_run(const Args& args) {
   bool image_net = m.value.spec.arch == "generator" || m.value.spec.arch == "transformer";
 
   Tensor x;
-  if (ends_with(input, ".npy")) {
+  if (has_extension(input, ".npy")) {
     Result<Tensor> t = load_npy(input);
     if (!t.ok()) return fail("run", t.error, 2);
     x = std::move(t.value);
@@ -153,7 +142,7 @@ int cmd_run(const Args& args) {
     return fail("run", one_line(e));
   }
 
-  Status saved = out_image ? (ends_with(output, ".png") ? save_png(output, tensor_to_image(y, range.lo, range.hi))
+  Status saved = out_image ? (has_extension(output, ".png") ? save_png(output, tensor_to_image(y, range.lo, range.hi))
                                                         : save_jpg(output, tensor_to_image(y, range.lo, range.hi)))
                            : save_npy(output, y);
   if (!saved.ok()) return fail("run", saved.error);

@@ -23,6 +23,7 @@ namespace {
 struct StylizeOptions {
   std::string content, output = "out.png", init = "random", optimizer = "lbfgs";
   std::vector<std::string> styles, blend, sizes, iterations;
+  std::vector<float> blend_weights;  // parsed from blend, one per style
   LossFlags loss;
   int image_size = 512, save_iter = 0, seed = -1, print_iter = 0;
   float content_weight = 5, style_weight = 100, tv_weight = 1e-3f, learning_rate = 10, style_scale = 1;
@@ -126,9 +127,7 @@ Status Stylizer::run(torch::Tensor& x, const Stage& s, int iterations, const std
     std::vector<torch::Tensor> f = net_.features(s.content);
     content_targets_.assign(f.begin(), f.begin() + long(o_.loss.content_layers.size()));
   }
-  std::vector<float> weights;
-  for (size_t i = 0; i < s.styles.size(); i++) weights.push_back(o_.blend.empty() ? 1.0f : std::stof(o_.blend[i]));
-  gram_targets_ = blended_grams(net_, s.styles, weights, o_.loss.content_layers.size());
+  gram_targets_ = blended_grams(net_, s.styles, o_.blend_weights, o_.loss.content_layers.size());
 
   x = x.detach().clone().set_requires_grad(true);
   Progress progress(label, iterations, "it");
@@ -206,7 +205,12 @@ int cmd_stylize(const Args& args) {
     char* end = nullptr;
     float w = std::strtof(b.c_str(), &end);
     if (b.empty() || *end || !(w >= 0)) return fail("stylize", "--style_blend_weights expects numbers >= 0, got '" + b + "'", 2);
+    o.blend_weights.push_back(w);
   }
+  if (o.blend_weights.empty()) o.blend_weights.assign(o.styles.size(), 1.0f);
+  float total = 0;
+  for (float w : o.blend_weights) total += w;
+  if (!(total > 0)) return fail("stylize", "--style_blend_weights must not all be 0", 2);
   if (o.sizes.empty()) o.sizes = {std::to_string(o.image_size)};
   if (o.iterations.empty()) o.iterations = {"1000"};
   Result<std::vector<int>> sizes = positive_ints(o.sizes, "--sizes");
@@ -289,7 +293,7 @@ int cmd_stylize(const Args& args) {
   meta.push_back({"Losses", "last stage: content " + std::to_string(first[0]) + " -> " + std::to_string(last[0]) +
                                 ", style " + std::to_string(first[1]) + " -> " + std::to_string(last[1]) + ", tv " +
                                 std::to_string(first[2]) + " -> " + std::to_string(last[2])});
-  const bool jpg = o.output.size() > 4 && (o.output.substr(o.output.size() - 4) == ".jpg" || o.output.substr(o.output.size() - 5) == ".jpeg");
+  const bool jpg = has_extension(o.output, ".jpg") || has_extension(o.output, ".jpeg");
   Status saved = jpg ? save_jpg(o.output, result) : save_png(o.output, result, meta);
   if (!saved.ok()) return fail("stylize", saved.error);
   std::printf("wrote %s (%dx%d; loss network %s, seed %d)\nlast stage losses: content %.6g -> %.6g, style %.6g -> %.6g, "

@@ -19,6 +19,7 @@
 #include "native/model_file.h"
 #include "native/pix2pix_model.h"
 #include "native/results_page.h"
+#include "native/seed_mix.h"
 #include "native/train_checkpoint.h"
 #include "native/train_options.h"
 #include "native/train_report.h"
@@ -33,13 +34,6 @@ std::atomic<bool> g_interrupted{false};
 extern "C" void on_sigint(int) {
   g_interrupted = true;
   std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the program at once
-}
-
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
 }
 
 // The seed of step `step`'s random draws (dropout, wgangp's mixing): a function of (seed, step) alone, so a

@@ -2,6 +2,8 @@
 
 #include <c10/util/Exception.h>
 
+#include <cctype>
+
 #include "shared/safetensors.h"
 #include "shared/torch_checkpoint.h"
 
@@ -23,11 +25,19 @@ Result<ModelFile> load_model_file(const std::string& path) {
   return {std::move(m), ""};
 }
 
-namespace {
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
-}  // namespace
+
+bool has_extension(const std::string& path, const char* ext) {
+  std::string lower = path;
+  for (char& c : lower) c = char(std::tolower((unsigned char)c));
+  return ends_with(lower, ext);
+}
+
+bool is_image_path(const std::string& p) {
+  return has_extension(p, ".png") || has_extension(p, ".jpg") || has_extension(p, ".jpeg");
+}
 
 Result<Weights> import_checkpoint(const std::string& path, const ModelSpec& spec) {
   Result<Graph> g = build(spec);

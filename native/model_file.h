@@ -36,4 +36,8 @@ std::string one_line(const std::exception& e);
 // The file name without its folders ("runs/a/G.pth" -> "G.pth").
 std::string base_name(const std::string& path);
 
+bool ends_with(const std::string& s, const std::string& suffix);  // exactly
+bool has_extension(const std::string& path, const char* ext);     // ".png": any case
+bool is_image_path(const std::string& path);                      // .png, .jpg, .jpeg
+
 }  // namespace p2p

@@ -71,14 +71,10 @@ Result<LossNetOptions> LossFlags::net_options() const {
 
 namespace {
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 // The file's tensors that the graph uses (a torchvision file also holds the classifier and deeper layers).
 Result<Weights> read_vgg_file(const std::string& path, const Graph& g, int depth) {
   Weights all;
-  if (ends_with(path, ".safetensors")) {
+  if (has_extension(path, ".safetensors")) {
     Result<SafetensorsFile> f = load_safetensors(path);
     if (!f.ok()) return Result<Weights>::Fail(f.error);
     all = std::move(f.value.weights);

@@ -10,6 +10,7 @@
 #include "native/device_select.h"
 #include "native/model_file.h"
 #include "native/progress.h"
+#include "native/seed_mix.h"
 #include "shared/file_io.h"
 #include "shared/safetensors.h"
 
@@ -50,13 +51,6 @@ void init_transformer(GraphModule& net, int64_t seed) {
     }
     named[i].second.copy_(cpu);
   }
-}
-
-uint64_t mix(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
 }
 
 Image scale_shorter_side(const Image& img, int shorter) {
@@ -181,7 +175,7 @@ Result<StyleRun> StyleRun::start(StyleTrainOptions o) {
 }
 
 torch::Tensor StyleRun::batch(int64_t step) {
-  std::mt19937_64 rng(mix(uint64_t(o_.seed) ^ mix(uint64_t(step))));
+  std::mt19937_64 rng(splitmix64(uint64_t(o_.seed) ^ splitmix64(uint64_t(step))));
   const int c = o_.image_size;
   std::vector<torch::Tensor> items;
   for (int i = 0; i < o_.batch_size; i++) {

@@ -232,6 +232,10 @@ TEST_F(StyleCli, StylizeNamesAMissingImage) {
               " --style_blend_weights 1 --output " + path("o.png"));
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("style_blend_weights"), std::string::npos) << r.err;
+  r = pix2pix("stylize --content " + path("style.png") + " --style " + path("style.png") + "," + path("style.png") +
+              " --style_blend_weights 0,0 --output " + path("o.png"));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("must not all be 0"), std::string::npos) << r.err;
 }
 
 TEST_F(StyleCli, TrainStyleLowersItsLossResumesAndExportsABundle) {
