@@ -70,7 +70,7 @@ int cmd_combine(const Args& args) {
   auto problem = [&](const std::string& what) {
     std::lock_guard<std::mutex> l(mu);
     skipped++;
-    std::fprintf(stderr, "pix2pix combine: %s\n", what.c_str());
+    std::fprintf(stderr, "pix2pix combine: %s\n", printable(what, 4096).c_str());
   };
 
   std::vector<Job> jobs;

@@ -52,14 +52,17 @@ Result<std::vector<double>> parse_split(const std::string& text) {
   return r;
 }
 
-// Shorter side scaled to size (bicubic), then the centre size x size square.
-Image square(const Image& img, int size) {
-  if (size <= 0) return img;
-  int w = img.width, h = img.height;
-  if (w <= h) h = std::max(size, int(std::lround(double(h) * size / w))), w = size;
-  else w = std::max(size, int(std::lround(double(w) * size / h))), h = size;
-  Image scaled = (w == img.width && h == img.height) ? img : resize_bicubic(img, w, h);
-  return crop(scaled, (w - size) / 2, (h - size) / 2, size, size);
+// Shorter side scaled to size (bicubic), then the centre size x size square. The scaled image must
+// fit the image budget: a 1 x 16384 strip at size 256 would be 256 x 4194304 before the crop.
+Result<Image> square(const Image& img, int size) {
+  if (size <= 0) return {img, ""};
+  int64_t w = img.width, h = img.height;
+  if (w <= h) h = std::max<int64_t>(size, std::llround(double(h) * size / w)), w = size;
+  else w = std::max<int64_t>(size, std::llround(double(w) * size / h)), h = size;
+  if (Status st = check_image_size(w, h); !st.ok())
+    return Result<Image>::Fail("scaled to --size " + std::to_string(size) + " it would be a " + st.error);
+  Image scaled = (w == img.width && h == img.height) ? img : resize_bicubic(img, int(w), int(h));
+  return {crop(scaled, int(w - size) / 2, int(h - size) / 2, size, size), ""};
 }
 
 struct Job {
@@ -92,7 +95,8 @@ int cmd_edges(const Args& args) {
   if (Status st = o.parse(args); !st.ok()) return fail("edges", st.error, 2);
   if (o.help_requested()) return std::printf("%s", o.help().c_str()), 0;
   if (input.empty() || output.empty()) return fail("edges", "--input and --output are required", 2);
-  if (size < 0) return fail("edges", "--size must be 0 or positive", 2);
+  if (size < 0 || size > kMaxImageSide / 2)  // the A|B pair is twice as wide
+    return fail("edges", "--size must be from 0 to " + std::to_string(kMaxImageSide / 2), 2);
   Result<std::vector<double>> split = parse_split(split_text);
   if (!split.ok()) return fail("edges", split.error, 2);
   Result<std::vector<std::string>> photos = list_images(input);
@@ -104,7 +108,7 @@ int cmd_edges(const Args& args) {
   auto problem = [&](const std::string& what) {
     std::lock_guard<std::mutex> l(mu);
     skipped++;
-    std::fprintf(stderr, "pix2pix edges: %s\n", what.c_str());
+    std::fprintf(stderr, "pix2pix edges: %s\n", printable(what, 4096).c_str());
   };
 
   const char* split_names[] = {"train", "val", "test"};
@@ -136,7 +140,9 @@ int cmd_edges(const Args& args) {
     const Job& j = jobs[i];
     Result<Image> photo = load_image(j.photo, 3);
     if (!photo.ok()) return problem(photo.error);
-    Image b = square(photo.value, size);
+    Result<Image> sq = square(photo.value, size);
+    if (!sq.ok()) return problem(printable(j.photo) + ": " + sq.error);
+    const Image& b = sq.value;
     Image a = to_channels(extract_edges(b, eo), 3);
     Result<Image> ab = join_ab(a, b);
     if (!ab.ok()) return problem(j.photo + ": " + ab.error);

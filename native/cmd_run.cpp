@@ -99,7 +99,9 @@ int cmd_run(const Args& args) {
     if (!img.ok()) return fail("run", img.error, 2);
     if (image_size > 0) {
       const double k = double(image_size) / std::max(img.value.width, img.value.height);
-      img.value = resize_bicubic(img.value, std::max(1, int(img.value.width * k + 0.5)), std::max(1, int(img.value.height * k + 0.5)));
+      const int rw = std::max(1, int(img.value.width * k + 0.5)), rh = std::max(1, int(img.value.height * k + 0.5));
+      if (Status st = check_image_size(rw, rh); !st.ok()) return fail("run", "--image_size " + std::to_string(image_size) + " makes a " + st.error, 2);
+      img.value = resize_bicubic(img.value, rw, rh);
     }
     x = image_to_tensor(img.value, range.lo, range.hi);
   }

@@ -69,13 +69,6 @@ Result<TrainOptions> parse_options(const Args& args, bool& help, bool& epoch_cou
   return r;
 }
 
-bool has_checkpoints(const std::string& dir) {
-  std::error_code ec;
-  for (auto it = std::filesystem::directory_iterator(dir, ec); !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
-    if (it->path().extension() == ".safetensors") return true;
-  return false;
-}
-
 // log.jsonl without the records past `total_iters` (written by a run after the checkpoint it resumes from).
 Status trim_log(const std::string& path, int64_t total_iters) {
   if (!file_exists(path)) return Status::Ok();
@@ -118,6 +111,8 @@ class Trainer {
   Status save(const std::string& label, const TrainProgress& pos);
   Status display(const DeviceBatch& b, const TrainProgress& pos, bool running);
   int stop(const std::string& why, int code, const TrainProgress& pos, bool saved);
+  void note_skips(const Batch& b, TrainProgress& pos);
+  Status step(const DeviceBatch& cur, TrainProgress& pos, bool epoch_end);
 
   TrainOptions t_;
   torch::Device device_;
@@ -127,6 +122,7 @@ class Trainer {
   std::string run_dir_, ckpt_dir_, options_json_;
   TrainReporter reporter_;
   std::set<std::pair<int64_t, int64_t>> sizes_ok_;
+  std::set<std::string> warned_;  // skip reasons already shown
 };
 
 Result<DeviceBatch> Trainer::fetch(Loader& loader) {
@@ -136,6 +132,7 @@ Result<DeviceBatch> Trainer::fetch(Loader& loader) {
   r.value.host = loader.next();
   Batch& b = r.value.host;
   if (!b.error.empty()) return R::Fail(b.error);
+  if (b.indices.empty()) return r;  // every item skipped: no tensors
   auto upload = [&](const Tensor& x) {
     if (!device_.is_cuda()) return to_torch(x);
     // Pinned staging, so the copy runs asynchronously while the previous step computes.
@@ -213,6 +210,42 @@ int Trainer::stop(const std::string& why, int code, const TrainProgress& pos, bo
   return code;
 }
 
+// One optimisation step on `cur`, then the log record, the training page and the periodic checkpoint.
+Status Trainer::step(const DeviceBatch& cur, TrainProgress& pos, bool epoch_end) {
+  const int64_t n = cur.A.size(0);
+  torch::manual_seed(step_seed(t_.seed, pos.steps));
+  auto t0 = std::chrono::steady_clock::now();
+  Losses l;
+  try {
+    l = model_.optimize(cur.A, cur.B);
+  } catch (const std::exception& e) {
+    return Status::Fail(one_line(e));
+  }
+  const double step_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const int64_t before = pos.total_iters;
+  pos.epoch_iter += n, pos.epoch_batches++, pos.total_iters += n, pos.steps++;
+  pos.train_seconds += cur.seconds + step_s;
+  pos.epoch_l1_sum += t_.use_L1 ? l.G_L1 : l.G_GAN, pos.epoch_l1_count++;  // the plateau policy watches G_L1
+  reporter_.step(l, cur.seconds, step_s, n);
+  auto crossed = [&](int freq) { return before / freq != pos.total_iters / freq; };
+
+  reporter_.report(pos, model_.lr(), crossed(t_.print_freq) || epoch_end);
+  if (crossed(t_.display_freq) && !epoch_end)
+    if (Status st = display(cur, pos, true); !st.ok()) return st;
+  if (crossed(t_.save_latest_freq) && !epoch_end)
+    return save(t_.save_by_iter ? "iter_" + std::to_string(pos.total_iters) : "latest", pos);
+  return Status::Ok();
+}
+
+// An unreadable pair is left out (the same one in every epoch and on resume, as the order is seeded): one
+// warning per file, and counted.
+void Trainer::note_skips(const Batch& b, TrainProgress& pos) {
+  for (const std::string& why : b.skipped) {
+    pos.skipped++;
+    if (warned_.insert(why).second) reporter_.say("warning: skipped " + why + " (" + std::to_string(pos.skipped) + " skipped so far)");
+  }
+}
+
 int Trainer::run(TrainProgress pos) {
   const int last = t_.n_epochs + t_.n_epochs_decay;
   if (pos.epoch_done) {
@@ -228,6 +261,7 @@ int Trainer::run(TrainProgress pos) {
   lo.threads = t_.num_threads;
   lo.shuffle = !t_.serial_batches;
   lo.first_epoch = pos.epoch;
+  lo.skip_unreadable = true;
   Loader loader(data_, lo);
   const size_t per_epoch = loader.batches_per_epoch();
   for (int64_t i = 0; i < pos.epoch_batches; i++)  // a mid-epoch resume: the batches already trained on
@@ -251,44 +285,31 @@ int Trainer::run(TrainProgress pos) {
     DeviceBatch cur = std::move(next.value);
     const bool epoch_end = size_t(pos.epoch_batches + 1) == per_epoch;
     const bool run_end = epoch_end && pos.epoch == last;
-    if (Status st = check_size(cur.A); !st.ok()) return fail("train", st.error, 2);
+    if (cur.A.defined())
+      if (Status st = check_size(cur.A); !st.ok()) return fail("train", st.error, 2);
     if (!run_end) {
       next = fetch(loader);  // the next batch's upload overlaps this step
       if (!next.ok()) return fail("train", next.error, 2);
     }
-
-    const int64_t n = cur.A.size(0);
-    torch::manual_seed(step_seed(t_.seed, pos.steps));
-    auto t0 = std::chrono::steady_clock::now();
-    Losses l;
-    try {
-      l = model_.optimize(cur.A, cur.B);
-    } catch (const std::exception& e) {
-      return fail("train", one_line(e));
+    note_skips(cur.host, pos);
+    if (!cur.A.defined()) {  // all of it skipped: the batch counts, no step
+      pos.epoch_batches++;
+      if (epoch_end && pos.epoch_iter == 0)
+        return fail("train", "no pair of epoch " + std::to_string(pos.epoch) + " could be read (" + cur.host.skipped[0] + ")", 2);
+      if (epoch_end) reporter_.report(pos, model_.lr(), true);
+    } else if (Status st = step(cur, pos, epoch_end); !st.ok()) {
+      return fail("train", st.error);
     }
-    const double step_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const int64_t before = pos.total_iters;
-    pos.epoch_iter += n, pos.epoch_batches++, pos.total_iters += n, pos.steps++;
-    pos.train_seconds += cur.seconds + step_s;
-    pos.epoch_l1_sum += t_.use_L1 ? l.G_L1 : l.G_GAN, pos.epoch_l1_count++;  // the plateau policy watches G_L1
-    reporter_.step(l, cur.seconds, step_s, n);
-    auto crossed = [&](int freq) { return before / freq != pos.total_iters / freq; };
-
-    reporter_.report(pos, model_.lr(), crossed(t_.print_freq) || epoch_end);
-    if (crossed(t_.display_freq) && !epoch_end)
-      if (Status st = display(cur, pos, true); !st.ok()) return fail("train", st.error);
-    if (crossed(t_.save_latest_freq) && !epoch_end)
-      if (Status st = save(t_.save_by_iter ? "iter_" + std::to_string(pos.total_iters) : "latest", pos); !st.ok())
-        return fail("train", st.error);
 
     if (epoch_end) {
       pos.epoch_done = true;
       if (t_.lr_policy == "plateau" && pos.epoch_l1_count) schedule_.observe(pos.epoch_l1_sum / double(pos.epoch_l1_count));
-      if (Status st = save("latest", pos); !st.ok()) return fail("train", st.error);
+      // The epoch's own checkpoint first: latest, saved last, is then also the newest.
       if (pos.epoch % t_.save_epoch_freq == 0 || run_end) {
         if (Status st = save(std::to_string(pos.epoch), pos); !st.ok()) return fail("train", st.error);
         reporter_.say("saved " + ckpt_dir_ + "/" + std::to_string(pos.epoch) + "_* (epoch " + std::to_string(pos.epoch) + ")");
       }
+      if (Status st = save("latest", pos); !st.ok()) return fail("train", st.error);
       if (Status st = display(cur, pos, !run_end); !st.ok()) return fail("train", st.error);
       if (run_end) break;
     }
@@ -302,7 +323,8 @@ int Trainer::run(TrainProgress pos) {
     }
   }
   reporter_.end_bar();
-  reporter_.say("done: " + std::to_string(last) + " epochs, " + std::to_string(pos.total_iters) + " images; " + run_dir_ + "/index.html");
+  reporter_.say("done: " + std::to_string(last) + " epochs, " + std::to_string(pos.total_iters) + " images" +
+                (pos.skipped ? " (" + std::to_string(pos.skipped) + " unreadable skipped)" : "") + "; " + run_dir_ + "/index.html");
   return 0;
 }
 
@@ -334,8 +356,17 @@ int cmd_train(const Args& args) {
   if (!data.ok()) return fail("train", data.error, 2);
 
   const std::string run_dir = t.run_dir(), ckpt_dir = run_dir + "/checkpoints";
-  if (!t.continue_train && has_checkpoints(ckpt_dir))
+  // Held to the end: also clears what a killed save left, so only complete checkpoints count below.
+  Result<CheckpointLock> lock = lock_checkpoints(ckpt_dir);
+  if (!lock.ok()) return fail("train", lock.error, 2);
+  const std::string newest = newest_checkpoint(ckpt_dir);
+  if (!t.continue_train && !newest.empty())
     return fail("train", ckpt_dir + " holds checkpoints already: --continue_train resumes that run, another --name starts a new one", 2);
+  if (t.continue_train && newest.empty() && file_exists(run_dir + "/options.json")) {
+    std::printf("%s has no complete checkpoint yet (the run stopped before its first save): starting it from the beginning\n",
+                ckpt_dir.c_str());
+    t.continue_train = false;
+  }
 
   try {
     ObjectiveOptions obj;
@@ -350,9 +381,13 @@ int cmd_train(const Args& args) {
     TrainProgress pos;
     pos.epoch = t.epoch_count;
     if (t.continue_train) {
-      Result<TrainProgress> loaded = load_checkpoint(ckpt_dir, t.epoch, model, schedule);
+      // The default, latest, is the newest complete checkpoint (an iter_N one under --save_by_iter, say).
+      const std::string label = t.epoch == "latest" && !newest.empty() ? newest : t.epoch;
+      Result<TrainProgress> loaded = load_checkpoint(ckpt_dir, label, model, schedule);
       if (!loaded.ok()) return fail("train", loaded.error, 2);
       pos = loaded.value;
+      std::printf("resuming from %s/%s: epoch %lld, %lld images\n", ckpt_dir.c_str(), label.c_str(), (long long)pos.epoch,
+                  (long long)pos.total_iters);
       if (epoch_count_given) {
         // As the reference: epoch K starts afresh from the loaded weights.
         pos.epoch = t.epoch_count, pos.epoch_iter = pos.epoch_batches = 0, pos.epoch_done = false;

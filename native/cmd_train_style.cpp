@@ -10,6 +10,7 @@
 #include <random>
 
 #include "native/adam.h"
+#include "native/checkpoint_store.h"
 #include "native/commands.h"
 #include "native/device_select.h"
 #include "native/model_file.h"
@@ -64,8 +65,9 @@ int cmd_train_style(const Args& args) {
   if (Status st = op.parse(args); !st.ok()) return fail("train-style", st.error, 2);
   if (op.help_requested()) return std::printf("%s", op.help().c_str()), 0;
   // A resumed run takes the options it was started with, and the ones given now on top.
-  const std::string state_file = o.checkpoints_dir + "/" + o.name + "/checkpoints/latest_state.safetensors";
-  if (o.continue_train && file_exists(state_file)) {
+  Result<CheckpointFiles> saved = find_checkpoint(o.checkpoints_dir + "/" + o.name + "/checkpoints", "latest");
+  const std::string state_file = saved.ok() ? saved.value.part("state") : std::string();
+  if (o.continue_train && saved.ok()) {
     Result<SafetensorsFile> st = load_safetensors(state_file);
     if (!st.ok()) return fail("train-style", st.error, 2);
     StyleTrainOptions stored;

@@ -283,6 +283,10 @@ Batch Loader::build(uint64_t seq) {
     // This rank's j-th item of the padded order (DistributedSampler's indices[rank::world_size]).
     size_t idx = (*ord)[(size_t(opt_.rank) + j * size_t(opt_.world_size)) % ord->size()];
     Result<Sample> s = data_.get(idx, b.epoch);
+    if (!s.ok() && opt_.skip_unreadable) {
+      b.skipped.push_back(s.error);
+      continue;
+    }
     if (!s.ok()) {
       b.error = s.error;
       return b;
@@ -293,6 +297,7 @@ Batch Loader::build(uint64_t seq) {
     b.b_paths.push_back(s.value.b_path);
     samples.push_back(std::move(s.value));
   }
+  if (samples.empty()) return b;
   for (size_t i = 1; i < samples.size(); i++)
     if (samples[i].a.shape != samples[0].a.shape || samples[i].b.shape != samples[0].b.shape) {
       b.error = "cannot batch " + samples[0].a_path + " " + shape_str(samples[0].a.shape) + " with " +

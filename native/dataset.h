@@ -94,14 +94,17 @@ struct LoaderOptions {
   int rank = 0, world_size = 1;  // data-parallel: this rank takes order[rank::world_size], padded
                                  // from the start to equal length as torch's DistributedSampler
   int64_t first_epoch = 1;       // the epoch the first batch belongs to (resume: the epoch_count)
+  bool skip_unreadable = false;  // an item that fails to load is left out of its batch (Batch::skipped), not an error
 };
 
 // K pairs stacked: a and b are [K, C, H, W]. error non-empty when an item could not be loaded or the
 // items' sizes differ (preprocess none / scale_width with mixed sizes); then the tensors are empty.
+// With skip_unreadable, items that could not be loaded are in `skipped` instead (a batch may then be empty).
 struct Batch {
   Tensor a, b;
   std::vector<size_t> indices;
   std::vector<std::string> names, a_paths, b_paths;
+  std::vector<std::string> skipped;  // why each skipped item could not be loaded (the message names its file)
   int64_t epoch = 0;
   size_t iteration = 0;  // batch number within the epoch, from 0
   bool last_in_epoch = false;

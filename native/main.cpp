@@ -4,10 +4,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
+#include <new>
 #include <string>
 #include <thread>
 
 #include "native/commands.h"
+#include "native/model_file.h"
+#include "native/options.h"
 
 namespace {
 struct Command {
@@ -42,8 +46,20 @@ int main(int argc, char** argv) {
   // LibTorch's default may be below the core count; an explicit OMP_NUM_THREADS wins (to share a machine).
   if (!std::getenv("OMP_NUM_THREADS"))
     if (unsigned n = std::thread::hardware_concurrency()) at::set_num_threads(int(n));
-  for (const Command& c : kCommands)
-    if (!std::strcmp(argv[1], c.name)) return c.run(p2p::Args(argv + 2, argv + argc));
-  std::fprintf(stderr, "pix2pix: unknown command '%s' (pix2pix --help lists them)\n", argv[1]);
+  for (const Command& c : kCommands) {
+    if (std::strcmp(argv[1], c.name)) continue;
+    // The last line of defence: whatever a command did not catch (running out of memory, a LibTorch
+    // error, a failure in a worker thread of parallel_for) ends as one line and exit status 1, not an abort.
+    try {
+      return c.run(p2p::Args(argv + 2, argv + argc));
+    } catch (const std::bad_alloc&) {
+      return p2p::fail(c.name, "out of memory");
+    } catch (const std::exception& e) {
+      return p2p::fail(c.name, p2p::one_line(e));
+    } catch (...) {
+      return p2p::fail(c.name, "unexpected error");
+    }
+  }
+  std::fprintf(stderr, "pix2pix: unknown command '%s' (pix2pix --help lists them)\n", p2p::printable(argv[1]).c_str());
   return 2;
 }

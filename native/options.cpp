@@ -181,7 +181,8 @@ std::string Options::help() const {
 }
 
 int fail(const std::string& command, const std::string& why, int code) {
-  std::fprintf(stderr, "pix2pix %s: %s\n", command.c_str(), why.c_str());
+  // Messages escape file-derived bytes where they are made; this keeps the line one line whatever slipped through.
+  std::fprintf(stderr, "pix2pix %s: %s\n", command.c_str(), printable(why, 4096).c_str());
   return code;
 }
 

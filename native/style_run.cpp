@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "native/checkpoint_store.h"
 #include "native/dataset.h"
 #include "native/device_select.h"
 #include "native/model_file.h"
@@ -107,10 +108,19 @@ Result<StyleRun> StyleRun::start(StyleTrainOptions o) {
   StyleRun r;
   r.run_dir_ = o.checkpoints_dir + "/" + o.name;
   const std::string ckpt = r.run_dir_ + "/checkpoints";
-  if (!o.continue_train && file_exists(ckpt + "/latest_state.safetensors"))
+  if (o.continue_train && !file_exists(ckpt)) return R::Fail(r.run_dir_ + " has no checkpoint to continue from");
+  // Held to the end: also clears what a killed save left, so only a complete checkpoint counts below.
+  Result<CheckpointLock> lock = lock_checkpoints(ckpt);
+  if (!lock.ok()) return R::Fail(lock.error);
+  r.lock_ = std::move(lock.value);
+  const bool saved = checkpoint_exists(ckpt, "latest");
+  if (!o.continue_train && saved)
     return R::Fail(r.run_dir_ + " has checkpoints already: --continue_train resumes it, or choose another --name");
-  if (o.continue_train && !file_exists(ckpt + "/latest_state.safetensors"))
-    return R::Fail(r.run_dir_ + " has no checkpoint to continue from");
+  if (o.continue_train && !saved) {
+    std::printf("%s has no complete checkpoint yet (the run stopped before its first save): starting it from the beginning\n",
+                ckpt.c_str());
+    o.continue_train = false;
+  }
   std::string note;
   if (Status st = select_device(o.gpu_ids, r.device_, note); !st.ok()) return R::Fail(st.error);
   if (!note.empty()) std::printf("%s\n", note.c_str());
@@ -150,10 +160,12 @@ Result<StyleRun> StyleRun::start(StyleTrainOptions o) {
     r.net_->set_mode(RunMode::training());
     r.adam_ = std::make_unique<Adam>(r.net_->named_weights(), o.lr, 0.9, 0.999);
     if (o.continue_train) {
-      Result<ModelFile> g = load_model_file(ckpt + "/latest_net_G.safetensors");
+      Result<CheckpointFiles> files = find_checkpoint(ckpt, "latest");
+      if (!files.ok()) return R::Fail(files.error);
+      Result<ModelFile> g = load_model_file(files.value.part("net_G"));
       if (!g.ok()) return R::Fail(g.error);
       if (g.value.spec.ngf != o.ngf) return R::Fail(ckpt + ": the run's net has ngf " + std::to_string(g.value.spec.ngf));
-      Result<SafetensorsFile> state = load_safetensors(ckpt + "/latest_state.safetensors");
+      Result<SafetensorsFile> state = load_safetensors(files.value.part("state"));
       if (!state.ok()) return R::Fail(state.error);
       if (g.value.metadata["steps"] != state.value.metadata["steps"])
         return R::Fail(ckpt + ": latest_net_G (step " + g.value.metadata["steps"] + ") and latest_state (step " +
@@ -171,6 +183,7 @@ Result<StyleRun> StyleRun::start(StyleTrainOptions o) {
               r.photos_.size(), r.skipped_photos_ ? (" (" + std::to_string(r.skipped_photos_) + " skipped)").c_str() : "",
               r.style_name_.c_str(), o.ngf, r.loss_description_.c_str(),
               r.loss_->random() ? " -- no pretrained weights given (--vgg FILE): random features, see docs/style-transfer.md" : "");
+  std::fflush(stdout);
   return {std::move(r), ""};
 }
 
@@ -265,13 +278,14 @@ Status StyleRun::save() {
                {"style_image", style_name_}, {"loss_network", loss_description_}, {"crop_size", std::to_string(o_.image_size)},
                {"hardware", hardware_text(device_)}, {"steps", steps},
                {"total_iters", std::to_string(step_ * o_.batch_size)}, {"train_seconds", num(train_seconds_)}});
-  if (Status st = save_safetensors(dir + "/latest_net_G.safetensors", net_->to_weights(), meta); !st.ok()) return st;
   Weights state;
   adam_->save_state(state, "opt.");
   Json args = Json::array();
   for (const std::string& a : to_args(o_)) args.push_back(a);
   std::map<std::string, std::string> smeta = {{"steps", steps}, {"train_seconds", num(train_seconds_)}, {"args", args.dump()}};
-  if (Status st = save_safetensors(dir + "/latest_state.safetensors", state, smeta); !st.ok()) return st;
+  if (Status st = save_checkpoint_parts(dir, "latest", {{"net_G", net_->to_weights(), meta}, {"state", std::move(state), smeta}});
+      !st.ok())
+    return st;
   if (Status st = write_preview(); !st.ok()) return st;
   return write_page();
 }

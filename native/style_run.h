@@ -1,5 +1,6 @@
 // A fast-style training run: options, photos held in memory, the transformer net, its loss network and
-// Adam; checkpoints (latest_net_G + latest_state .safetensors), log.jsonl, previews and index.html.
+// Adam; checkpoints (latest: net_G + state, saved as one unit by native/checkpoint_store.h), log.jsonl, previews and
+// index.html.
 #pragma once
 #include <torch/torch.h>
 
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "native/adam.h"
+#include "native/checkpoint_store.h"
 #include "native/style_loss.h"
 #include "native/torch_graph.h"
 #include "shared/image.h"
@@ -58,6 +60,7 @@ class StyleRun {
   int64_t step_ = 0;
   double train_seconds_ = 0;
   int skipped_photos_ = 0;
+  CheckpointLock lock_;  // this process's hold on the run's checkpoints
 };
 
 }  // namespace p2p

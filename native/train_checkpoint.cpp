@@ -40,14 +40,6 @@ Status init_network(GraphModule& net, const std::string& init_type, float gain) 
   return Status::Ok();
 }
 
-std::string checkpoint_path(const std::string& dir, const std::string& label, const std::string& part) {
-  return dir + "/" + label + "_" + part + ".safetensors";
-}
-
-bool checkpoint_exists(const std::string& dir, const std::string& label) {
-  return file_exists(checkpoint_path(dir, label, "state"));
-}
-
 namespace {
 
 using Meta = std::map<std::string, std::string>;
@@ -101,16 +93,16 @@ Status same_architecture(const std::string& path, const SafetensorsFile& f, cons
 Status save_checkpoint(const std::string& dir, const std::string& label, const Pix2PixModel& model,
                        const LrSchedule& schedule, const TrainProgress& p, const Meta& g_metadata,
                        const std::string& options_json) {
-  if (Status st = make_dirs(dir); !st.ok()) return st;
+  std::vector<CheckpointPart> parts;
   Meta gm = g_metadata;
   for (const auto& [k, v] : model.g_spec.to_metadata()) gm[k] = v;
   put_position(gm, p);
   gm["train_seconds"] = json_number(std::round(p.train_seconds));
-  if (Status st = save_safetensors(checkpoint_path(dir, label, "net_G"), model.G->to_weights(), gm); !st.ok()) return st;
+  parts.push_back({"net_G", model.G->to_weights(), gm});
   if (model.D) {
     Meta dm = model.d_spec.to_metadata();
     put_position(dm, p);
-    if (Status st = save_safetensors(checkpoint_path(dir, label, "net_D"), model.D->to_weights(), dm); !st.ok()) return st;
+    parts.push_back({"net_D", model.D->to_weights(), dm});
   }
   Weights state;
   model.optG_->save_state(state, "G.");
@@ -123,21 +115,26 @@ Status save_checkpoint(const std::string& dir, const std::string& label, const P
   sm["epoch_l1_sum"] = json_number(p.epoch_l1_sum);
   sm["epoch_l1_count"] = std::to_string(p.epoch_l1_count);
   sm["train_seconds"] = json_number(p.train_seconds);
+  sm["skipped"] = std::to_string(p.skipped);
   sm["plateau_best"] = json_number(schedule.plateau_best);
   sm["plateau_factor"] = json_number(schedule.plateau_factor);
   sm["plateau_bad"] = std::to_string(schedule.plateau_bad);
   sm["lr"] = json_number(model.lr());
   sm["options"] = options_json;
-  return save_safetensors(checkpoint_path(dir, label, "state"), state, sm);
+  parts.push_back({"state", std::move(state), sm});
+  return save_checkpoint_parts(dir, label, parts);
 }
 
 Result<TrainProgress> load_checkpoint(const std::string& dir, const std::string& label, Pix2PixModel& model,
                                       LrSchedule& schedule) {
   using R = Result<TrainProgress>;
-  const std::string gp = checkpoint_path(dir, label, "net_G"), dp = checkpoint_path(dir, label, "net_D"),
-                    sp = checkpoint_path(dir, label, "state");
-  for (const std::string& p : {gp, sp})
-    if (!file_exists(p)) return R::Fail("cannot resume: " + p + " does not exist");
+  Result<CheckpointFiles> files = find_checkpoint(dir, label);
+  if (!files.ok()) return R::Fail("cannot resume: " + files.error);
+  const std::string gp = files.value.part("net_G"), dp = files.value.part("net_D"), sp = files.value.part("state");
+  // Messages name the stable paths (<label>_net_G.safetensors, ...), the ones a user knows.
+  const std::string gn = checkpoint_path(dir, label, "net_G"), dn = checkpoint_path(dir, label, "net_D"),
+                    sn = checkpoint_path(dir, label, "state");
+  if (!file_exists(gp)) return R::Fail("cannot resume: " + gp + " does not exist");
   if (model.D && !file_exists(dp)) return R::Fail("cannot resume: " + dp + " does not exist (the run trained without a GAN?)");
   Result<SafetensorsFile> g = load_safetensors(gp);
   if (!g.ok()) return R::Fail(g.error);
@@ -156,11 +153,11 @@ Result<TrainProgress> load_checkpoint(const std::string& dir, const std::string&
                    (model.D ? ", D at " + position_text(d.value.metadata) : std::string()) + ", state at " + where +
                    "): resume from another --epoch");
 
-  if (Status st = same_architecture(gp, g.value, model.g_spec); !st.ok()) return R::Fail(st.error);
-  if (Status st = check_weights(model.G->graph(), g.value.weights); !st.ok()) return R::Fail(gp + ": " + st.error);
+  if (Status st = same_architecture(gn, g.value, model.g_spec); !st.ok()) return R::Fail(st.error);
+  if (Status st = check_weights(model.G->graph(), g.value.weights); !st.ok()) return R::Fail(gn + ": " + st.error);
   if (model.D) {
-    if (Status st = same_architecture(dp, d.value, model.d_spec); !st.ok()) return R::Fail(st.error);
-    if (Status st = check_weights(model.D->graph(), d.value.weights); !st.ok()) return R::Fail(dp + ": " + st.error);
+    if (Status st = same_architecture(dn, d.value, model.d_spec); !st.ok()) return R::Fail(st.error);
+    if (Status st = check_weights(model.D->graph(), d.value.weights); !st.ok()) return R::Fail(dn + ": " + st.error);
   }
 
   R r;
@@ -177,14 +174,15 @@ Result<TrainProgress> load_checkpoint(const std::string& dir, const std::string&
   if (!ok) return R::Fail(sp + ": the training position or schedule is missing from its metadata");
   p.epoch_done = m.at("epoch_done") == "1";
   read_double(m, "train_seconds", p.train_seconds);  // absent in checkpoints of older versions: counts from here
+  read_int(m, "skipped", p.skipped);
   sched.plateau_bad = int(bad);
 
-  if (Status st = model.G->load_weights(g.value.weights); !st.ok()) return R::Fail(gp + ": " + st.error);
+  if (Status st = model.G->load_weights(g.value.weights); !st.ok()) return R::Fail(gn + ": " + st.error);
   if (model.D)
-    if (Status st = model.D->load_weights(d.value.weights); !st.ok()) return R::Fail(dp + ": " + st.error);
-  if (Status st = model.optG_->load_state(s.value.weights, "G."); !st.ok()) return R::Fail(sp + ": " + st.error);
+    if (Status st = model.D->load_weights(d.value.weights); !st.ok()) return R::Fail(dn + ": " + st.error);
+  if (Status st = model.optG_->load_state(s.value.weights, "G."); !st.ok()) return R::Fail(sn + ": " + st.error);
   if (model.optD_)
-    if (Status st = model.optD_->load_state(s.value.weights, "D."); !st.ok()) return R::Fail(sp + ": " + st.error);
+    if (Status st = model.optD_->load_state(s.value.weights, "D."); !st.ok()) return R::Fail(sn + ": " + st.error);
   schedule = sched;
   return r;
 }

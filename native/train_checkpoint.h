@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 
+#include "native/checkpoint_store.h"
 #include "native/lr_schedule.h"
 #include "native/pix2pix_model.h"
 #include "native/torch_graph.h"
@@ -23,6 +24,7 @@ struct TrainProgress {
   double epoch_l1_sum = 0;    // the plateau policy's metric (the epoch's mean G_L1, or G_GAN without L1), accumulated
   int64_t epoch_l1_count = 0;
   double train_seconds = 0;   // time spent loading and stepping since the run began, over all resumes
+  int64_t skipped = 0;        // items skipped as unreadable since the run began
 };
 
 // The reference's init_weights: conv weights by init_type (normal(0, gain), xavier_normal(gain),
@@ -31,18 +33,14 @@ struct TrainProgress {
 // onto the module's device, so a seed gives the same weights on every device.
 Status init_network(GraphModule& net, const std::string& init_type, float gain);
 
-// checkpoints_dir/<label>_<part>.safetensors, part "net_G", "net_D" or "state".
-std::string checkpoint_path(const std::string& dir, const std::string& label, const std::string& part);
-bool checkpoint_exists(const std::string& dir, const std::string& label);  // the state file, written last
-
-// Writes G (its spec and `g_metadata` in the metadata, so run and export take it as it is), D, then the state
-// (Adam states under "G." and "D.", the schedule's plateau state, the position, `options_json`). Each file
-// is atomic; the three carry the same epoch / epoch_iter / total_iters.
+// Writes checkpoint `label` as one unit (native/checkpoint_store.h): G (its spec and `g_metadata` in the
+// metadata, so run and export take it as it is), D, and the state (Adam states under "G." and "D.", the
+// schedule's plateau state, the position, `options_json`); the three carry the same epoch / epoch_iter / total_iters.
 Status save_checkpoint(const std::string& dir, const std::string& label, const Pix2PixModel& model,
                        const LrSchedule& schedule, const TrainProgress& progress,
                        const std::map<std::string, std::string>& g_metadata, const std::string& options_json);
 
-// Reads the three files, refuses them unless they agree on the position and fit the model's architecture
+// Reads the complete checkpoint `label` (in runs of older versions, the three files), refuses them unless they agree on the position and fit the model's architecture
 // (one line naming the file), then loads weights, optimizer states and the schedule's plateau state.
 Result<TrainProgress> load_checkpoint(const std::string& dir, const std::string& label, Pix2PixModel& model,
                                       LrSchedule& schedule);

@@ -64,7 +64,7 @@ void visit(TrainOptions& t, V& v) {
   v.flag("bf16", t.bf16, "bfloat16 mixed precision (CUDA autocast)", Env{});
   v.integer("seed", t.seed, "random seed (-1: drawn and recorded); the same seed repeats a CPU run exactly", Env{});
   v.flag("continue_train", t.continue_train, "resume the run from its checkpoint (--epoch)", Env{});
-  v.text("epoch", t.epoch, "LABEL", "checkpoint to resume from: latest or an epoch number", Env{"which_epoch"});
+  v.text("epoch", t.epoch, "LABEL", "checkpoint to resume from: latest (the newest complete one) or an epoch number", Env{"which_epoch"});
   v.integer("print_freq", t.print_freq, "log losses every this many images", Env{});
   v.integer("display_freq", t.display_freq, "update the training page every this many images", Env{});
   v.integer("save_latest_freq", t.save_latest_freq, "save the latest checkpoint every this many images", Env{});

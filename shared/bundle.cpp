@@ -47,14 +47,15 @@ struct Fields {
   // A string that must be one of two values.
   std::string choice(const char* key, const char* a, const char* b) {
     std::string s = string(key);
-    if (error.empty() && s != a && s != b) fail(std::string("field '") + key + "' is '" + s + "' (" + a + " or " + b + ")");
+    if (error.empty() && s != a && s != b) fail(std::string("field '") + key + "' is '" + printable(s) + "' (" + a + " or " + b + ")");
     return s;
   }
   int64_t integer(const char* key, int64_t lo, int64_t hi) {
     const Json* v = get(key, Json::Type::Number, "a number");
     if (!v) return 0;
     double d = v->as_number();
-    if (d != double(int64_t(d)) || d < double(lo) || d > double(hi)) {
+    // The range first: converting a double outside int64_t's range is undefined (model.json can say 1e50).
+    if (!(d >= double(lo) && d <= double(hi)) || d != double(int64_t(d))) {
       fail(std::string("field '") + key + "' must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
       return 0;
     }
@@ -74,7 +75,7 @@ Result<std::map<std::string, std::string>> spec_metadata(const Json& model) {
     if (v.is_string()) m[k] = v.as_string();
     else if (v.is_number()) m[k] = json_number(v.as_number());
     else if (v.is_bool()) m[k] = v.as_bool() ? "true" : "false";
-    else return Result<std::map<std::string, std::string>>::Fail("model.json: model field '" + k + "' must be a string");
+    else return Result<std::map<std::string, std::string>>::Fail("model.json: model field '" + printable(k) + "' must be a string");
   }
   return {m, ""};
 }
@@ -139,19 +140,20 @@ Status write_bundle(const std::string& dir, const BundleInfo& info, const Weight
   return write_file_atomic(dir + "/model.json", manifest.dump(2) + "\n");
 }
 
-Result<Bundle> read_bundle_from_memory(std::string_view model_json, const uint8_t* weights, size_t size) {
+namespace {
+
+// model.json's fields, checked; `digest` gets the weights' sha256 as written there.
+Result<Bundle> read_manifest(Json manifest, std::string& digest) {
   using R = Result<Bundle>;
-  Result<Json> parsed = parse_json(model_json);
-  if (!parsed.ok()) return R::Fail("model.json: " + parsed.error);
   Bundle b;
-  b.manifest = std::move(parsed.value);
+  b.manifest = std::move(manifest);
   const Json& j = b.manifest;
   if (!j.is_object()) return R::Fail("model.json: not a JSON object");
 
   Fields f{j, "model.json", ""};
   std::string format = f.string("format");
   if (!f.error.empty()) return R::Fail(f.error);
-  if (format != kBundleFormat) return R::Fail("model.json: format '" + format + "' is not " + kBundleFormat);
+  if (format != kBundleFormat) return R::Fail("model.json: format '" + printable(format) + "' is not " + kBundleFormat);
   int64_t version = f.integer("version", 0, 1 << 30);
   if (f.error.empty() && version != kBundleVersion)
     return R::Fail("model.json: bundle version " + std::to_string(version) + " is not supported (this build reads " +
@@ -193,22 +195,54 @@ Result<Bundle> read_bundle_from_memory(std::string_view model_json, const uint8_
 
   Fields wf{*wj, "model.json: weights", ""};
   std::string dtype = wf.choice("dtype", "float32", "float16");
-  std::string digest = lower(wf.string("sha256"));
+  digest = lower(wf.string("sha256"));
   wf.string("file");
   if (!wf.error.empty()) return R::Fail(wf.error);
   b.fp16 = dtype == "float16";
+  return {std::move(b), ""};
+}
+
+// The most bytes the weights of b's network take in a safetensors file: the tensors at b's dtype and a
+// header of at most 512 bytes a tensor plus 4 KiB of metadata (the exporter writes about 120 and 300).
+Result<uint64_t> weights_limit(const Bundle& b, const Graph& g) {
+  const uint64_t per_element = b.fp16 ? 2 : 4, most = kMaxBundleWeightBytes / per_element;
+  uint64_t elements = 0, tensors = 0;
+  for (const Param& p : parameters(g)) {
+    ++tensors;
+    uint64_t n = 1;
+    for (int64_t d : p.shape) n = d > 0 && n > most / uint64_t(d) ? most + 1 : n * uint64_t(d);  // no overflow
+    elements += n;
+    if (elements > most)
+      return Result<uint64_t>::Fail("model.json: the model " + b.spec.describe() + " has more weights than a bundle may hold (" +
+                                    std::to_string(kMaxBundleWeightBytes >> 20) + " MB)");
+  }
+  return {8 + 4096 + 512 * tensors + elements * per_element, ""};
+}
+
+Result<Bundle> read_bundle_from_json(Json manifest, const uint8_t* weights, size_t size) {
+  using R = Result<Bundle>;
+  std::string digest;
+  R m = read_manifest(std::move(manifest), digest);
+  if (!m.ok()) return m;
+  Bundle b = std::move(m.value);
+  const std::string dtype = b.fp16 ? "float16" : "float32";
+  Result<Graph> g = build(b.spec);
+  if (!g.ok()) return R::Fail("model.json: model: " + g.error);
+  Result<uint64_t> limit = weights_limit(b, g.value);
+  if (!limit.ok()) return R::Fail(limit.error);
+  if (size > limit.value)
+    return R::Fail("weights file: " + std::to_string(size) + " bytes, more than the " + std::to_string(limit.value) +
+                   " that " + b.spec.describe() + " needs at " + dtype);
   std::string actual = sha256_hex(weights, size);
   if (digest != actual)
-    return R::Fail("weights file does not match model.json: sha256 " + actual + ", expected " + digest +
+    return R::Fail("weights file does not match model.json: sha256 " + actual + ", expected " + printable(digest, 80) +
                    " (truncated or replaced download?)");
 
   Result<SafetensorsFile> st = read_safetensors(weights, size);
   if (!st.ok()) return R::Fail("weights file: " + st.error);
   for (const auto& [name, t] : st.value.dtypes)
     if (t != (b.fp16 ? DType::F16 : DType::F32))
-      return R::Fail("weights file: tensor '" + name + "' is " + dtype_name(t) + ", model.json says " + dtype);
-  Result<Graph> g = build(b.spec);
-  if (!g.ok()) return R::Fail("model.json: model: " + g.error);
+      return R::Fail("weights file: tensor '" + printable(name) + "' is " + dtype_name(t) + ", model.json says " + dtype);
   Status fit = check_weights(g.value, st.value.weights);
   if (!fit.ok()) return R::Fail("weights do not fit " + b.spec.describe() + ": " + fit.error);
   b.weights = std::move(st.value.weights);
@@ -216,19 +250,36 @@ Result<Bundle> read_bundle_from_memory(std::string_view model_json, const uint8_
   return {std::move(b), ""};
 }
 
+}  // namespace
+
+Result<uint64_t> bundle_weights_limit(std::string_view model_json) {
+  Result<Json> parsed = parse_json(model_json);
+  if (!parsed.ok()) return Result<uint64_t>::Fail("model.json: " + parsed.error);
+  std::string digest;
+  Result<Bundle> b = read_manifest(std::move(parsed.value), digest);
+  if (!b.ok()) return Result<uint64_t>::Fail(b.error);
+  Result<Graph> g = build(b.value.spec);
+  if (!g.ok()) return Result<uint64_t>::Fail("model.json: model: " + g.error);
+  return weights_limit(b.value, g.value);
+}
+
+Result<Bundle> read_bundle_from_memory(std::string_view model_json, const uint8_t* weights, size_t size) {
+  Result<Json> parsed = parse_json(model_json);
+  if (!parsed.ok()) return Result<Bundle>::Fail("model.json: " + parsed.error);
+  return read_bundle_from_json(std::move(parsed.value), weights, size);
+}
+
 Result<Bundle> read_bundle(const std::string& dir) {
-  Result<std::vector<uint8_t>> json = read_file(dir + "/model.json");
-  if (!json.ok()) return Result<Bundle>::Fail(json.error);
-  std::string_view text(reinterpret_cast<const char*>(json.value.data()), json.value.size());
+  Result<Json> manifest = read_json_file(dir + "/model.json");  // parsed once, within the JSON budgets
+  if (!manifest.ok()) return Result<Bundle>::Fail(manifest.error);
   // The weights file named in model.json, which must stay inside the bundle folder.
   std::string file = kWeightsFile;
-  if (Result<Json> j = parse_json(text); j.ok())
-    if (const Json* w = j.value.find("weights"); w && w->is_object()) file = w->get_string("file", kWeightsFile);
+  if (const Json* w = manifest.value.find("weights"); w && w->is_object()) file = w->get_string("file", kWeightsFile);
   if (file.empty() || file.find('/') != std::string::npos || file.find('\\') != std::string::npos || file[0] == '.')
-    return Result<Bundle>::Fail(dir + "/model.json: weights file '" + file + "' must be a plain file name in the bundle");
+    return Result<Bundle>::Fail(dir + "/model.json: weights file '" + printable(file) + "' must be a plain file name in the bundle");
   Result<std::vector<uint8_t>> weights = read_file(dir + "/" + file);
   if (!weights.ok()) return Result<Bundle>::Fail(weights.error);
-  Result<Bundle> b = read_bundle_from_memory(text, weights.value.data(), weights.value.size());
+  Result<Bundle> b = read_bundle_from_json(std::move(manifest.value), weights.value.data(), weights.value.size());
   if (!b.ok()) b.error = dir + ": " + b.error;
   return b;
 }

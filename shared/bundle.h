@@ -52,6 +52,12 @@ Status write_bundle(const std::string& dir, const BundleInfo& info, const Weight
 Result<Bundle> read_bundle_from_memory(std::string_view model_json, const uint8_t* weights, size_t size);
 Result<Bundle> read_bundle(const std::string& dir);
 
+// The most bytes the weights file of a model.json may have (its network's tensors at its dtype, plus a
+// safetensors header within budget), checked before the weights are fetched or read: fails with one line on
+// a bad model.json or a network of more than kMaxBundleWeightBytes. read_bundle* refuse bigger files.
+inline constexpr uint64_t kMaxBundleWeightBytes = uint64_t(512) << 20;
+Result<uint64_t> bundle_weights_limit(std::string_view model_json);
+
 // The bundle's own ONNX choices: its norm mode and weight precision, and the doc string `pix2pix export --onnx`
 // writes (so the bytes agree); no dropout noise.
 OnnxOptions onnx_options(const Bundle& b);

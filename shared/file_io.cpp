@@ -12,13 +12,19 @@ namespace p2p {
 
 namespace {
 std::string why(const std::string& path, const char* what, int err) {
-  return path + ": " + what + ": " + std::strerror(err);
+  return printable(path) + ": " + what + ": " + std::strerror(err);
+}
+
+std::string too_large(const std::string& path, uint64_t size, uint64_t max_bytes) {
+  return printable(path) + ": " + size_text(size) + ", more than the " + size_text(max_bytes) +
+         " this kind of file may have";
 }
 }  // namespace
 
-Result<std::vector<uint8_t>> read_file(const std::string& path) {
+Result<std::vector<uint8_t>> read_file(const std::string& path, uint64_t max_bytes) {
   using R = Result<std::vector<uint8_t>>;
-  int fd = ::open(path.c_str(), O_RDONLY);
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below like any non-file.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK);
   if (fd < 0) return R::Fail(why(path, "cannot open", errno));
   struct stat st;
   if (::fstat(fd, &st) != 0) {
@@ -29,6 +35,14 @@ Result<std::vector<uint8_t>> read_file(const std::string& path) {
   if (S_ISDIR(st.st_mode)) {
     ::close(fd);
     return R::Fail(why(path, "cannot read", EISDIR));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return R::Fail(printable(path) + ": not a regular file (a device, FIFO or socket is never read)");
+  }
+  if (uint64_t(st.st_size) > max_bytes) {
+    ::close(fd);
+    return R::Fail(too_large(path, uint64_t(st.st_size), max_bytes));
   }
   R r;
   if (st.st_size > 0) r.value.reserve(size_t(st.st_size));
@@ -42,6 +56,10 @@ Result<std::vector<uint8_t>> read_file(const std::string& path) {
       return R::Fail(why(path, "cannot read", e));
     }
     if (n == 0) break;
+    if (r.value.size() + size_t(n) > max_bytes) {  // the file grew while being read
+      ::close(fd);
+      return R::Fail(too_large(path, r.value.size() + size_t(n), max_bytes));
+    }
     r.value.insert(r.value.end(), buf, buf + n);
   }
   ::close(fd);

@@ -10,7 +10,13 @@
 
 namespace p2p {
 
-Result<std::vector<uint8_t>> read_file(const std::string& path);
+// The most any whole-file read takes (the largest real inputs, VGG-19 .pth files, are 548 MiB);
+// callers that know their kind of file pass a smaller limit (kMaxJsonBytes, kMaxImageFileBytes).
+constexpr uint64_t kMaxFileBytes = uint64_t(2) << 30;
+
+// Regular files only: a device, FIFO or socket (/dev/zero, /dev/stdin) is refused without reading,
+// and so is a file larger than max_bytes (the error names the path, its size and the limit).
+Result<std::vector<uint8_t>> read_file(const std::string& path, uint64_t max_bytes = kMaxFileBytes);
 Status write_file_atomic(const std::string& path, const void* data, size_t size);
 inline Status write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes) {
   return write_file_atomic(path, bytes.data(), bytes.size());
@@ -20,11 +26,11 @@ inline Status write_file_atomic(const std::string& path, const std::string& text
 }
 // A whole file through parse(data, size) -> Result<T>; a parse error is prefixed with the path.
 template <class T, class Parse>
-Result<T> parse_file(const std::string& path, Parse parse) {
-  Result<std::vector<uint8_t>> bytes = read_file(path);
+Result<T> parse_file(const std::string& path, Parse parse, uint64_t max_bytes = kMaxFileBytes) {
+  Result<std::vector<uint8_t>> bytes = read_file(path, max_bytes);
   if (!bytes.ok()) return Result<T>::Fail(bytes.error);
   Result<T> r = parse(bytes.value.data(), bytes.value.size());
-  if (!r.ok()) r.error = path + ": " + r.error;
+  if (!r.ok()) r.error = printable(path) + ": " + r.error;
   return r;
 }
 

@@ -15,7 +15,7 @@
 #define STBI_NO_STDIO
 #define STBI_ONLY_PNG
 #define STBI_ONLY_JPEG
-#define STBI_MAX_DIMENSIONS 16384
+#define STBI_MAX_DIMENSIONS 16384  // kMaxImageSide; a backstop, decode() checks the header first
 // stb asserts on some corrupt JPEGs (its Huffman decoder); a bad file must be an error, even in debug builds.
 #define STBI_ASSERT(x) ((void)0)
 #define STB_IMAGE_IMPLEMENTATION
@@ -28,21 +28,51 @@ namespace p2p {
 
 namespace {
 
-constexpr int kMaxSide = 16384;
-
 bool valid_channels(int c) { return c == 1 || c == 3 || c == 4; }
 
 std::string stb_reason() {
   const char* why = stbi_failure_reason();
-  return why ? why : "unknown error";
+  return printable(why ? why : "unknown error");  // may quote the file's bytes (an unknown PNG chunk's name)
 }
 
-// stb_image 2.27 (Debian's) builds Huffman tables without checking that a DHT segment's 16 counts add
-// up to at most 256 codes, and writes past its table when they do. Walk the JPEG's segments as stb
-// does and refuse such tables first. Bytes past the end read as 0, as stb's reader returns.
-bool jpeg_tables_ok(const uint8_t* d, size_t n) {
+// What the guards learn from a file's own bytes before stb sees them.
+struct Header {
+  std::string error;  // empty: stb may decode the file
+  int64_t width = 0, height = 0;
+};
+
+uint32_t be32(const uint8_t* p) { return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3]; }
+
+Header png_header(const uint8_t* d, size_t n) {
+  Header h;
+  // stb requires IHDR first (after Apple's CgBI chunk, which it also reads); width and height are
+  // big-endian at 8 and 12 bytes into the chunk.
+  size_t at = 8;
+  if (n >= 20 && std::memcmp(d + 12, "CgBI", 4) == 0) at += 12 + size_t(be32(d + 8));
+  if (at > n || n - at < 16 || std::memcmp(d + at + 4, "IHDR", 4) != 0) h.error = "corrupt PNG (no IHDR chunk first)";
+  else h.width = be32(d + at + 8), h.height = be32(d + at + 12);
+  return h;
+}
+
+// stb takes a file as JPEG when its first byte is 0xFF and the first byte after any further 0xFF
+// fill is SOI (0xD8). Returns the offset just past SOI, 0 when stb would not see a JPEG.
+size_t jpeg_start(const uint8_t* d, size_t n) {
+  if (n < 2 || d[0] != 0xff) return 0;
+  size_t i = 1;
+  while (i < n && d[i] == 0xff) i++;
+  return i < n && d[i] == 0xd8 ? i + 1 : 0;
+}
+
+// stb_image 2.27 (Debian's) trusts a JPEG's Huffman tables: a DHT segment whose 16 counts add up
+// to more than 256 codes makes it write past its table, and a scan that uses a table no DHT
+// defined makes it read uninitialised memory (values[-1] and worse). Walk the segments as stb
+// does, from the SOI stb would find, and refuse both; take the frame's size on the way. Bytes
+// past the end read as 0, as stb's reader returns.
+Header jpeg_header(const uint8_t* d, size_t n, size_t start) {
+  Header h;
   auto at = [&](size_t i) -> unsigned { return i < n ? d[i] : 0u; };
-  size_t i = 2;  // after SOI
+  bool frame = false, progressive = false, defined[2][4] = {};
+  size_t i = start;
   while (i < n) {
     if (d[i] != 0xff) {  // entropy-coded data, or garbage that stb skips byte by byte
       i++;
@@ -53,7 +83,12 @@ bool jpeg_tables_ok(const uint8_t* d, size_t n) {
     unsigned m = d[i++];
     if (m == 0x00 || m == 0x01 || (m >= 0xd0 && m <= 0xd9)) continue;  // stuffing, TEM, RSTn, SOI, EOI
     size_t len = (at(i) << 8) | at(i + 1);
-    if (m == 0xc4) {
+    if (m >= 0xc0 && m <= 0xc2 && !frame) {  // the SOF stb decodes: precision, height, width
+      frame = true;
+      progressive = m == 0xc2;
+      h.height = (at(i + 3) << 8) | at(i + 4);
+      h.width = (at(i + 5) << 8) | at(i + 6);
+    } else if (m == 0xc4) {
       long left = long(len) - 2;
       size_t p = i + 2;
       while (left > 0) {
@@ -61,30 +96,63 @@ bool jpeg_tables_ok(const uint8_t* d, size_t n) {
         if ((q >> 4) > 1 || (q & 15) > 3) break;  // stb rejects the file here
         unsigned codes = 0;
         for (int k = 0; k < 16; k++) codes += at(p++);
-        if (codes > 256) return false;
+        if (codes > 256) return {"bad Huffman table: more than 256 codes (corrupt JPEG)", 0, 0};
+        defined[q >> 4][q & 15] = true;
         p += codes;
         left -= 17 + long(codes);
+      }
+    } else if (m == 0xda && frame) {  // SOS: the tables each component's scan will use
+      unsigned ns = at(i + 2);
+      if (ns >= 1 && ns <= 4) {
+        unsigned ss = at(i + 3 + 2 * ns), ah = at(i + 5 + 2 * ns) >> 4;
+        bool dc = !progressive || (ss == 0 && ah == 0), ac = !progressive || ss > 0;
+        for (unsigned c = 0; c < ns; c++) {
+          unsigned td = at(i + 4 + 2 * c) >> 4, ta = at(i + 4 + 2 * c) & 15;
+          if ((dc && td < 4 && !defined[0][td]) || (ac && ta < 4 && !defined[1][ta]))
+            return {"scan uses a Huffman table that was never defined (corrupt JPEG)", 0, 0};
+        }
       }
     }
     i += len;  // stb consumes exactly the declared length or fails; SOS data is then scanned above
   }
-  return true;
+  if (!frame) h.error = "no frame header (corrupt JPEG)";
+  return h;
 }
 
+}  // namespace
+
+Status check_image_size(int64_t width, int64_t height) {
+  const std::string size = std::to_string(width) + "x" + std::to_string(height);
+  if (width <= 0 || height <= 0) return Status::Fail(size + " image has no pixels");
+  if (width > kMaxImageSide || height > kMaxImageSide)
+    return Status::Fail(size + " image: a side is over the limit of " + std::to_string(kMaxImageSide) + " pixels");
+  if (width * height > kMaxImagePixels)
+    return Status::Fail(size + " image: " + std::to_string(width * height) + " pixels, over the limit of " +
+                        std::to_string(kMaxImagePixels) + " (" + std::to_string(kMaxImagePixels >> 20) + " Mpx)");
+  return Status::Ok();
+}
+
+namespace {
+
+// The one way into stb's decoder (decode_image and load_image both come here): the format and the
+// size are read from the file's own header first, and a JPEG's Huffman tables are checked, so stb
+// only ever sees a PNG or a JPEG within the pixel budget whose tables it can use safely. stb is
+// kept (not libpng/libjpeg) because the same code must build for WebAssembly.
 Result<Image> decode(const uint8_t* data, size_t size, int desired, const std::string& what) {
   using R = Result<Image>;
   if (desired != 0 && !valid_channels(desired))
     return R::Fail(what + ": cannot convert to " + std::to_string(desired) + " channels");
   if (size == 0) return R::Fail(what + ": empty file");
   if (size > size_t(INT_MAX)) return R::Fail(what + ": file too large");
-  if (size >= 2 && data[0] == 0xff && data[1] == 0xd8 && !jpeg_tables_ok(data, size))
-    return R::Fail(what + ": bad Huffman table (corrupt JPEG)");
+  Header head;
+  if (size >= 8 && std::memcmp(data, "\x89PNG\r\n\x1a\n", 8) == 0) head = png_header(data, size);
+  else if (size_t start = jpeg_start(data, size)) head = jpeg_header(data, size, start);
+  else return R::Fail(what + ": not a PNG or JPEG file");
+  if (!head.error.empty()) return R::Fail(what + ": " + head.error);
+  if (Status st = check_image_size(head.width, head.height); !st.ok()) return R::Fail(what + ": " + st.error);
   int w = 0, h = 0, comp = 0;
-  // Dimensions first, so absurd headers are refused before anything is allocated.
   if (!stbi_info_from_memory(data, int(size), &w, &h, &comp)) return R::Fail(what + ": " + stb_reason());
-  if (w <= 0 || h <= 0 || w > kMaxSide || h > kMaxSide)
-    return R::Fail(what + ": " + std::to_string(w) + "x" + std::to_string(h) + " exceeds " +
-                   std::to_string(kMaxSide) + " pixels per side");
+  if (w != head.width || h != head.height) return R::Fail(what + ": corrupt image header");
   int req = comp == 2 ? 4 : 0;  // gray+alpha: stb expands it to RGBA
   uint8_t* px = stbi_load_from_memory(data, int(size), &w, &h, &comp, req);
   if (!px) return R::Fail(what + ": " + stb_reason());
@@ -217,9 +285,9 @@ Result<Image> decode_image(const uint8_t* data, size_t size, int desired_channel
 }
 
 Result<Image> load_image(const std::string& path, int desired_channels) {
-  auto bytes = read_file(path);
+  auto bytes = read_file(path, kMaxImageFileBytes);
   if (!bytes.ok()) return Result<Image>::Fail(bytes.error);
-  return decode(bytes.value.data(), bytes.value.size(), desired_channels, "cannot read image '" + path + "'");
+  return decode(bytes.value.data(), bytes.value.size(), desired_channels, "cannot read image '" + printable(path) + "'");
 }
 
 std::vector<uint8_t> encode_png(const Image& img) {
@@ -355,6 +423,8 @@ Result<Image> join_ab(const Image& a, const Image& b) {
   if (a.channels != b.channels)
     return R::Fail("cannot join A|B: channels differ (" + std::to_string(a.channels) + " vs " +
                    std::to_string(b.channels) + ")");
+  if (Status st = check_image_size(int64_t(a.width) + b.width, a.height); !st.ok())
+    return R::Fail("cannot join A|B: the pair would be a " + st.error);
   R r;
   r.value = Image(a.width + b.width, a.height, a.channels);
   size_t ra = size_t(a.width) * a.channels, rb = size_t(b.width) * b.channels;
@@ -385,7 +455,7 @@ Image tensor_to_image(const Tensor& t, float lo, float hi, int batch) {
   if (r != 3 && r != 4) return Image();
   const int64_t n = r == 4 ? t.shape[0] : 1;
   const int64_t c = t.shape[r - 3], h = t.shape[r - 2], w = t.shape[r - 1];
-  if ((c != 1 && c != 3) || batch < 0 || batch >= n || h > kMaxSide || w > kMaxSide ||
+  if ((c != 1 && c != 3) || batch < 0 || batch >= n || h > kMaxImageSide || w > kMaxImageSide ||
       t.data.size() != size_t(t.numel()))
     return Image();
   Image img{int(w), int(h), int(c)};

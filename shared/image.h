@@ -21,7 +21,15 @@ struct Image {
   const uint8_t* at(int x, int y) const { return &pixels[(size_t(y) * width + x) * channels]; }
 };
 
-// PNG or JPEG (other formats, corrupt data and sides over 16384 pixels are errors, never crashes).
+// Budgets of decoded images: each side, and the pixels in all (64 Mpx: 8192 x 8192, 192 MiB as RGB;
+// decoding may take about three times that). Image files larger than kMaxImageFileBytes are not read.
+constexpr int64_t kMaxImageSide = 16384;
+constexpr int64_t kMaxImagePixels = int64_t(1) << 26;
+constexpr uint64_t kMaxImageFileBytes = uint64_t(256) << 20;
+// OK when a width x height image fits the budgets above; otherwise a message giving the size and the limit.
+Status check_image_size(int64_t width, int64_t height);
+
+// PNG or JPEG (other formats, corrupt data and images over the budgets are errors, never crashes).
 // desired_channels 0 keeps the file's own (gray+alpha becomes RGBA); 1, 3 or 4 converts as to_channels.
 Result<Image> decode_image(const uint8_t* data, size_t size, int desired_channels = 0);
 Result<Image> load_image(const std::string& path, int desired_channels = 0);  // errors name the file

@@ -197,6 +197,9 @@ class JsonParser {
 
   Result<Json> run() {
     Result<Json> r;
+    if (s_.size() > kMaxJsonBytes)
+      return Result<Json>::Fail("JSON text of " + size_text(s_.size()) + " is more than the " + size_text(kMaxJsonBytes) +
+                                " allowed");
     skip_ws();
     if (!value(r.value, 0)) return Result<Json>::Fail(error_);
     skip_ws();
@@ -243,6 +246,8 @@ class JsonParser {
 
   bool value(Json& out, int depth) {
     if (pos_ >= s_.size()) return fail_expected("a value");
+    if (++values_ > kMaxJsonValues)
+      return fail("more than " + std::to_string(kMaxJsonValues) + " values (the limit for a JSON text)", pos_);
     char c = s_[pos_];
     switch (c) {
       case '{': return object(out, depth + 1);
@@ -460,7 +465,7 @@ class JsonParser {
   }
 
   std::string_view s_;
-  size_t pos_ = 0;
+  size_t pos_ = 0, values_ = 0;
   int max_depth_;
   std::string error_;
 };
@@ -470,7 +475,7 @@ Result<Json> parse_json(std::string_view text, int max_depth) { return JsonParse
 Result<Json> read_json_file(const std::string& path) {
   return parse_file<Json>(path, [](const uint8_t* data, size_t size) {
     return parse_json(std::string_view(reinterpret_cast<const char*>(data), size));
-  });
+  }, kMaxJsonBytes);
 }
 
 }  // namespace p2p

@@ -88,8 +88,15 @@ class Json {
   friend class JsonParser;
 };
 
+// Budgets for untrusted JSON: the text's size, and how many values it may hold (each costs about
+// 100 bytes parsed, so the values of one text stay within about 50 MiB). Our own files are far
+// below both: a model.json or options.json is a few KiB, a safetensors header tens of KiB (8 values
+// a tensor).
+constexpr size_t kMaxJsonBytes = size_t(16) << 20;
+constexpr size_t kMaxJsonValues = size_t(1) << 18;
+
 // Strict RFC 8259 JSON, UTF-8. Errors: "line L, column C: expected ..."; nesting deeper than
-// max_depth and duplicate object keys are refused.
+// max_depth, duplicate object keys and texts over the budgets above are refused.
 Result<Json> parse_json(std::string_view text, int max_depth = 256);
 
 // A whole file's JSON; errors begin with the path.

@@ -179,7 +179,7 @@ Result<Norm> parse_norm(const std::string& s) {
   if (s == "batch") return {Norm::Batch, ""};
   if (s == "instance") return {Norm::Instance, ""};
   if (s == "none") return {Norm::None, ""};
-  return Result<Norm>::Fail("unknown norm '" + s + "' (batch, instance, none)");
+  return Result<Norm>::Fail("unknown norm '" + printable(s) + "' (batch, instance, none)");
 }
 
 namespace {
@@ -197,14 +197,16 @@ int unet_depth(const std::string& net) {
 
 Result<Graph> build(const ModelSpec& s) {
   auto fail = [](const std::string& why) { return Result<Graph>::Fail(why); };
-  if (s.input_nc < 1 || s.output_nc < 1 || s.ngf < 1 || s.ndf < 1 || s.input_nc > 64 || s.output_nc > 64 ||
-      s.ngf > 4096 || s.ndf > 4096)
-    return fail("channel counts and widths must be positive");
+  const struct { const char* name; int value, max; } counts[] = {
+      {"input_nc", s.input_nc, 64}, {"output_nc", s.output_nc, 64}, {"ngf", s.ngf, 4096}, {"ndf", s.ndf, 4096}};
+  for (const auto& c : counts)
+    if (c.value < 1 || c.value > c.max)
+      return fail(std::string(c.name) + " " + std::to_string(c.value) + " is out of range (1 to " + std::to_string(c.max) + ")");
   if (s.arch == "generator") {
     if (int d = unet_depth(s.net)) return {unet(s.input_nc, s.output_nc, d, s.ngf, s.norm, s.dropout), ""};
     if (s.net == "resnet_9blocks") return {resnet_generator(s.input_nc, s.output_nc, s.ngf, s.norm, s.dropout, 9), ""};
     if (s.net == "resnet_6blocks") return {resnet_generator(s.input_nc, s.output_nc, s.ngf, s.norm, s.dropout, 6), ""};
-    return fail("unknown generator '" + s.net + "' (unet_128, unet_256, unet_<power of two>, resnet_6blocks, resnet_9blocks)");
+    return fail("unknown generator '" + printable(s.net) + "' (unet_128, unet_256, unet_<power of two>, resnet_6blocks, resnet_9blocks)");
   }
   if (s.arch == "discriminator") {
     if (s.net == "basic") return {nlayer_discriminator(s.input_nc, s.ndf, 3, s.norm), ""};
@@ -213,7 +215,7 @@ Result<Graph> build(const ModelSpec& s) {
       return {nlayer_discriminator(s.input_nc, s.ndf, s.n_layers_D, s.norm), ""};
     }
     if (s.net == "pixel") return {pixel_discriminator(s.input_nc, s.ndf, s.norm), ""};
-    return fail("unknown discriminator '" + s.net + "' (basic, n_layers, pixel)");
+    return fail("unknown discriminator '" + printable(s.net) + "' (basic, n_layers, pixel)");
   }
   if (s.arch == "transformer") return {transformer_net(s.ngf), ""};
   if (s.arch == "vgg16" || s.arch == "vgg19") {
@@ -221,7 +223,7 @@ Result<Graph> build(const ModelSpec& s) {
                                      "relu4_1", "relu4_2", "relu4_3", "relu5_1"};
     return {vgg_features(s.arch == "vgg19" ? 19 : 16, taps), ""};
   }
-  return fail("unknown arch '" + s.arch + "' (generator, discriminator, transformer, vgg16, vgg19)");
+  return fail("unknown arch '" + printable(s.arch) + "' (generator, discriminator, transformer, vgg16, vgg19)");
 }
 
 std::map<std::string, std::string> ModelSpec::to_metadata() const {
@@ -261,7 +263,9 @@ Result<ModelSpec> ModelSpec::from_metadata(const std::map<std::string, std::stri
   if (s.arch == "transformer") s.ngf = 32;  // pytorch/examples' width, unless the metadata says another
   for (auto [k, field] : {std::pair<const char*, int*>{"ngf", &s.ngf}, {"ndf", &s.ndf}, {"n_layers_D", &s.n_layers_D},
                           {"input_nc", &s.input_nc}, {"output_nc", &s.output_nc}})
-    if (!integer(k, *field)) return Result<ModelSpec>::Fail(std::string("metadata '") + k + "' is not a valid number");
+    if (!integer(k, *field))
+      return Result<ModelSpec>::Fail(std::string("metadata '") + k + "' is '" + printable(*get(k), 40) +
+                                     "', not a number from 0 to " + std::to_string(1 << 20));
   Result<Graph> g = build(s);
   if (!g.ok()) return Result<ModelSpec>::Fail(g.error);
   return {s, ""};

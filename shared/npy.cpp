@@ -28,7 +28,7 @@ class NpyHeader {
       if (eat('}')) break;
       std::string key;
       if (!str(key)) return fail("expected a quoted key in the header dict");
-      if (!eat(':')) return fail("expected ':' after '" + key + "'");
+      if (!eat(':')) return fail("expected ':' after '" + printable(key) + "'");
       if (key == "descr") {
         if (!str(descr)) return fail("'descr' is not a string");
         have_descr = true;
@@ -41,7 +41,7 @@ class NpyHeader {
         if (!tuple()) return false;
         have_shape = true;
       } else {
-        return fail("unexpected key '" + key + "' in the header dict");
+        return fail("unexpected key '" + printable(key) + "' in the header dict");
       }
       ws();
       if (eat(',')) continue;
@@ -152,9 +152,9 @@ Result<Tensor> read_npy(const uint8_t* data, size_t size) {
   else if (h.descr == "<f8") esize = 8;
   else if (h.descr == "<f2") esize = 2;
   else if (h.descr.size() == 3 && h.descr[0] == '>' && h.descr[1] == 'f')
-    return R::Fail("dtype '" + h.descr + "' is big-endian; only little-endian floats are read");
+    return R::Fail("dtype '" + printable(h.descr) + "' is big-endian; only little-endian floats are read");
   else
-    return R::Fail("dtype '" + h.descr + "' is not supported ('<f2', '<f4', '<f8' are read)");
+    return R::Fail("dtype '" + printable(h.descr) + "' is not supported ('<f2', '<f4', '<f8' are read)");
 
   const uint8_t* body = data + hstart + hlen;
   uint64_t body_size = size - hstart - hlen;

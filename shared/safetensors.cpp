@@ -105,9 +105,14 @@ Result<SafetensorsFile> read_safetensors(const uint8_t* data, size_t size) {
   if (size < 8) return R::Fail("truncated: " + std::to_string(size) + " bytes, less than the 8-byte header length");
   uint64_t hlen = 0;
   for (int i = 0; i < 8; i++) hlen |= uint64_t(data[i]) << (8 * i);
+  if (hlen > size - 8 && (data[0] == '{' || data[0] == '['))  // the usual mix-up: a bundle's model.json
+    return R::Fail("this is JSON text (a web bundle's model.json?), not a .safetensors file");
   if (hlen > size - 8)
     return R::Fail("header length " + std::to_string(hlen) + " goes beyond the file (" + std::to_string(size) +
                    " bytes)");
+  if (hlen > kMaxSafetensorsHeaderBytes)
+    return R::Fail("header of " + size_text(hlen) + " is more than the " + size_text(kMaxSafetensorsHeaderBytes) +
+                   " allowed");
   if (hlen < 2 || data[8] != '{') return R::Fail("header does not start with a JSON object '{'");
   auto parsed = parse_json(std::string_view(reinterpret_cast<const char*>(data + 8), size_t(hlen)), 8);
   if (!parsed.ok()) return R::Fail("bad JSON header: " + parsed.error);
@@ -131,12 +136,12 @@ Result<SafetensorsFile> read_safetensors(const uint8_t* data, size_t size) {
       if (!entry.is_object()) return R::Fail("bad header: __metadata__ is not an object");
       for (size_t k = 0; k < entry.size(); k++) {
         if (!entry.items()[k].is_string())
-          return R::Fail("bad header: __metadata__ value \"" + entry.keys()[k] + "\" is not a string");
+          return R::Fail("bad header: __metadata__ value \"" + printable(entry.keys()[k]) + "\" is not a string");
         r.value.metadata[entry.keys()[k]] = entry.items()[k].as_string();
       }
       continue;
     }
-    std::string what = "tensor \"" + name + "\": ";
+    std::string what = "tensor \"" + printable(name) + "\": ";
     if (!entry.is_object()) return R::Fail(what + "header entry is not an object");
     const Json* dt = entry.find("dtype");
     const Json* shape = entry.find("shape");
@@ -150,8 +155,9 @@ Result<SafetensorsFile> read_safetensors(const uint8_t* data, size_t size) {
     if (dts == "F32") en.dtype = DType::F32;
     else if (dts == "F16") en.dtype = DType::F16;
     else if (dts == "BF16") en.dtype = DType::BF16;
-    else return R::Fail(what + "unsupported dtype \"" + dts + "\" (F32, F16 and BF16 are read)");
+    else return R::Fail(what + "unsupported dtype \"" + printable(dts, 16) + "\" (F32, F16 and BF16 are read)");
 
+    if (shape->size() > 64) return R::Fail(what + "shape has more than 64 dimensions");
     uint64_t numel = 1;
     bool too_big = false;  // product beyond the data, tested by division so it cannot overflow
     for (const Json& d : shape->items()) {
@@ -187,9 +193,9 @@ Result<SafetensorsFile> read_safetensors(const uint8_t* data, size_t size) {
   });
   uint64_t at = 0;
   for (const Entry* en : order) {
-    if (en->begin < at) return R::Fail("tensor \"" + *en->name + "\": data_offsets overlap another tensor's");
+    if (en->begin < at) return R::Fail("tensor \"" + printable(*en->name) + "\": data_offsets overlap another tensor's");
     if (en->begin > at)
-      return R::Fail("tensor \"" + *en->name + "\": gap of " + std::to_string(en->begin - at) + " bytes before its data");
+      return R::Fail("tensor \"" + printable(*en->name) + "\": gap of " + std::to_string(en->begin - at) + " bytes before its data");
     at = en->end;
   }
   if (at != body_size)

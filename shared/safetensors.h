@@ -27,6 +27,10 @@ struct SafetensorsFile {
   std::map<std::string, DType> dtypes;          // stored type of each tensor
 };
 
+// The JSON header's budget (the format's own reference reader allows 100 MB; ours hold a few hundred
+// tensors in tens of KiB). Checked before the header is parsed.
+constexpr uint64_t kMaxSafetensorsHeaderBytes = uint64_t(8) << 20;
+
 // Accepts F32, F16 and BF16 tensors; refuses anything malformed with a one-line reason (truncated,
 // header length beyond the file, bad JSON, bad entries, offsets out of range, overlapping or leaving
 // gaps, size not matching shape and dtype, unknown dtype).

@@ -18,6 +18,9 @@ struct Tensor {
   explicit Tensor(Shape s, float fill = 0.0f) : shape(std::move(s)), data(numel(shape), fill) {}
 
   static int64_t numel(const Shape& s) {
+    // An empty dim first: files may pair it with others whose product overflows (.npy shape (2^40, 2^40, 0)).
+    for (int64_t d : s)
+      if (d == 0) return 0;
     int64_t n = 1;
     for (int64_t d : s) n *= d;
     return n;

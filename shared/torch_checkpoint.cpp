@@ -199,11 +199,7 @@ bool Unpickler::push_global(const std::string& module, const std::string& name) 
     stack_.push_back(o);
     return true;
   }
-  std::string shown = module + "." + name;
-  if (shown.size() > 80) shown = shown.substr(0, 80) + "...";
-  for (char& c : shown)
-    if (c < 0x20 || c > 0x7e) c = '?';
-  return fail("refused pickle global " + shown);
+  return fail("refused pickle global " + printable(module + "." + name, 80));
 }
 
 // ('storage', storage_type, key, location, numel): a reference to the entry data/<key>.
@@ -271,6 +267,9 @@ bool Unpickler::rebuild_tensor(const std::vector<uint32_t>& args) {
 bool Unpickler::run(uint32_t& result) {
   while (pos_ < n_) {
     op_at_ = pos_;
+    // Each opcode adds at most one object, so checking here keeps the arena within the budget.
+    if (objs_.size() >= kMaxPickleObjects)
+      return fail("more than " + std::to_string(kMaxPickleObjects) + " objects (the limit for a checkpoint's pickle)");
     uint8_t op = p_[pos_++];
     switch (op) {
       case 0x80:  // PROTO
@@ -376,6 +375,8 @@ bool Unpickler::run(uint32_t& result) {
         }
         uint32_t v = 0;
         if (!top(v)) return false;
+        if (memo_.size() >= kMaxPickleMemo && memo_.count(key) == 0)
+          return fail("more than " + std::to_string(kMaxPickleMemo) + " memo entries (the limit for a checkpoint's pickle)");
         memo_[key] = v;
         break;
       }
@@ -463,17 +464,20 @@ float load_element(const uint8_t* p, TorchDType t) {
 }
 
 // Gathers a strided view of a storage into a contiguous tensor; the view was checked to lie inside.
+// The offset is unsigned: a size-1 dimension may carry any stride (it is never stepped through),
+// and the odometer's step and carry over it may wrap, which is defined for unsigned and cancels.
 void gather(const Obj& t, const uint8_t* storage, Tensor& out) {
   size_t es = element_size(t.dtype);
   size_t nd = t.sizes.size();
   std::vector<int64_t> idx(nd, 0);
-  int64_t src = t.i;
+  uint64_t src = uint64_t(t.i);
   for (size_t k = 0; k < out.data.size(); k++) {
     out.data[k] = load_element(storage + size_t(src) * es, t.dtype);
     for (size_t d = nd; d-- > 0;) {  // odometer: advance the last dimension, carry leftwards
-      src += t.strides[d];
+      const uint64_t stride = uint64_t(t.strides[d]);
+      src += stride;
       if (++idx[d] < t.sizes[d]) break;
-      src -= t.strides[d] * t.sizes[d];
+      src -= stride * uint64_t(t.sizes[d]);
       idx[d] = 0;
     }
   }
@@ -504,10 +508,10 @@ Result<TorchCheckpoint> read_torch_checkpoint(const uint8_t* data, size_t size, 
   auto check_crc = [&](const ZipEntry& e) {
     return !opt.check_crc || crc32(data + e.data_offset, size_t(e.size)) == e.crc32;
   };
-  if (!check_crc(*pkl)) return R::Fail("zip: entry " + pkl->name + ": CRC-32 mismatch (file corrupt)");
+  if (!check_crc(*pkl)) return R::Fail("zip: entry " + printable(pkl->name) + ": CRC-32 mismatch (file corrupt)");
   if (const ZipEntry* bo = z.find(prefix + "byteorder")) {
     std::string order(reinterpret_cast<const char*>(data + bo->data_offset), size_t(bo->size));
-    if (order != "little") return R::Fail("byteorder is \"" + order.substr(0, 16) + "\"; only little-endian is read");
+    if (order != "little") return R::Fail("byteorder is \"" + printable(order, 16) + "\"; only little-endian is read");
   }
 
   Unpickler up(data + pkl->data_offset, size_t(pkl->size));
@@ -523,18 +527,18 @@ Result<TorchCheckpoint> read_torch_checkpoint(const uint8_t* data, size_t size, 
     const Obj& key = up.obj(dict.items[k]);
     const Obj& val = up.obj(dict.items[k + 1]);
     if (key.kind != Kind::Str) return R::Fail(std::string("state_dict key is a ") + kind_name(key.kind) + ", not a str");
-    std::string what = "tensor " + key.s + ": ";
+    std::string what = "tensor " + printable(key.s) + ": ";
     if (val.kind != Kind::Tensor) return R::Fail(what + "is a " + kind_name(val.kind) + ", not a tensor");
     const Obj& st = up.obj(val.items[0]);
     std::string entry_name = prefix + "data/" + st.s;
     const ZipEntry* e = z.find(entry_name);
-    if (!e) return R::Fail(what + "storage entry " + entry_name + " is missing");
+    if (!e) return R::Fail(what + "storage entry " + printable(entry_name) + " is missing");
     size_t es = element_size(st.dtype);
     if (e->size / es != uint64_t(st.i) || e->size % es != 0)
-      return R::Fail(what + "storage entry " + entry_name + " has " + std::to_string(e->size) + " bytes, not " +
+      return R::Fail(what + "storage entry " + printable(entry_name) + " has " + std::to_string(e->size) + " bytes, not " +
                      std::to_string(st.i) + " x " + std::to_string(es));
     if (crc_ok.count(entry_name) == 0) {
-      if (!check_crc(*e)) return R::Fail("zip: entry " + entry_name + ": CRC-32 mismatch (file corrupt)");
+      if (!check_crc(*e)) return R::Fail("zip: entry " + printable(entry_name) + ": CRC-32 mismatch (file corrupt)");
       crc_ok.insert(entry_name);
     }
     // The view must lie inside the storage: offset + sum((size-1) * stride) < numel, computed

@@ -21,6 +21,12 @@ struct TorchCheckpoint {
   std::vector<std::string> keys;            // state_dict order
 };
 
+// Budgets of the unpickler: objects it builds (about 130 bytes each) and memo entries (about 50).
+// A state_dict needs about 25 objects and 20 memo entries a tensor, so these allow some 10,000
+// tensors (VGG-19 has 38, a U-Net 256 about 130) while a hostile pickle stays within about 50 MiB.
+constexpr size_t kMaxPickleObjects = size_t(1) << 18;
+constexpr size_t kMaxPickleMemo = size_t(1) << 18;
+
 struct TorchReadOptions {
   bool check_crc = true;  // verify each entry's CRC-32 (fuzzers turn it off to reach the unpickler)
 };

@@ -86,13 +86,13 @@ Result<ZipArchive> read_zip(const uint8_t* data, size_t size) {
     const uint8_t* xend = x + extra_len;
     while (xend - x >= 4) {
       uint16_t id = u16(x), len = u16(x + 2);
-      if (size_t(xend - x - 4) < len) return R::Fail("zip: entry " + z.name + ": extra field cut off");
+      if (size_t(xend - x - 4) < len) return R::Fail("zip: entry " + printable(z.name) + ": extra field cut off");
       if (id == 0x0001) {
         const uint8_t* f = x + 4;
         size_t left = len;
         for (uint64_t* v : {&usize, &csize, &local}) {
           if (*v != 0xffffffffu) continue;
-          if (left < 8) return R::Fail("zip: entry " + z.name + ": ZIP64 extra field too short");
+          if (left < 8) return R::Fail("zip: entry " + printable(z.name) + ": ZIP64 extra field too short");
           *v = u64(f);
           f += 8;
           left -= 8;
@@ -100,16 +100,16 @@ Result<ZipArchive> read_zip(const uint8_t* data, size_t size) {
       }
       x += 4 + len;
     }
-    if (flags & 1) return R::Fail("zip: entry " + z.name + " is encrypted");
+    if (flags & 1) return R::Fail("zip: entry " + printable(z.name) + " is encrypted");
     if (method != 0)
-      return R::Fail("zip: entry " + z.name + " uses compression method " + std::to_string(method) +
+      return R::Fail("zip: entry " + printable(z.name) + " uses compression method " + std::to_string(method) +
                      " (only STORED entries are read)");
-    if (csize != usize) return R::Fail("zip: entry " + z.name + " is STORED but its sizes differ");
+    if (csize != usize) return R::Fail("zip: entry " + printable(z.name) + " is STORED but its sizes differ");
     // The local header repeats the name and has its own extra field (PyTorch pads data to 64 bytes there).
     if (local > size || size - local < 30 || u32(data + local) != kLocal)
-      return R::Fail("zip: entry " + z.name + ": local header out of range or malformed");
+      return R::Fail("zip: entry " + printable(z.name) + ": local header out of range or malformed");
     uint64_t data_at = local + 30 + u16(data + local + 26) + u16(data + local + 28);
-    if (data_at > size || usize > size - data_at) return R::Fail("zip: entry " + z.name + ": data out of range");
+    if (data_at > size || usize > size - data_at) return R::Fail("zip: entry " + printable(z.name) + ": data out of range");
     z.data_offset = data_at;
     z.size = usize;
     r.value.entries.push_back(std::move(z));
@@ -117,7 +117,7 @@ Result<ZipArchive> read_zip(const uint8_t* data, size_t size) {
   }
   for (size_t i = 0; i < r.value.entries.size(); i++)
     if (!r.value.index.emplace(r.value.entries[i].name, i).second)
-      return R::Fail("zip: entry " + r.value.entries[i].name + " appears twice");
+      return R::Fail("zip: entry " + printable(r.value.entries[i].name) + " appears twice");
   return r;
 }
 

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "shared/bundle.h"
 #include "shared/json.h"
 #include "wasm/app.h"
 
@@ -177,6 +178,17 @@ EMSCRIPTEN_KEEPALIVE void studio_index_loaded(const char* text, int size) {
   studio::models_index_loaded(app(), std::string(text, size_t(size)));
 }
 EMSCRIPTEN_KEEPALIVE void studio_index_failed(const char* why) { app().index_error = std::string("models/index.json: ") + why; }
+
+// Asked with model.json before its weights are fetched: {"limit": most bytes} or {"error": one line}.
+EMSCRIPTEN_KEEPALIVE const char* studio_weights_limit(const char* json, int size) {
+  static std::string answer;
+  p2p::Result<uint64_t> limit = p2p::bundle_weights_limit(std::string_view(json, size_t(size)));
+  p2p::Json j = p2p::Json::object();
+  if (limit.ok()) j["limit"] = double(limit.value);
+  else j["error"] = limit.error;
+  answer = j.dump();
+  return answer.c_str();
+}
 
 // Tokens from Stylizer::kTokenBase up belong to the style panel (downloads, sessions and runs).
 EMSCRIPTEN_KEEPALIVE void studio_bundle_progress(int token, double loaded, double total) {

@@ -24,7 +24,7 @@ target_compile_options(studio PRIVATE -fno-exceptions -Wall -Wextra)
 set(P2P_STUDIO_EXPORTS
   _main _malloc _free
   _studio_index_loaded _studio_index_failed
-  _studio_bundle_progress _studio_bundle_loaded _studio_bundle_failed
+  _studio_weights_limit _studio_bundle_progress _studio_bundle_loaded _studio_bundle_failed
   _studio_session_ready _studio_run_done _studio_run_failed _studio_style_run_done _studio_style_run_failed
   _studio_file_loaded _studio_example_loaded _studio_resize _studio_pointer
   _studio_state_json _studio_input_pixels _studio_output_pixels _studio_onnx_bytes _studio_request_run

@@ -113,16 +113,15 @@ const bridge = {
   async fetchBundle(token, dir) {
     try {
       const json = await networkFirst(dir + 'model.json');
-      let manifest = null;
-      try { manifest = JSON.parse(json); } catch (e) { /* the app names the JSON error */ }
-      let weights = new Uint8Array(0);
-      if (manifest && typeof manifest === 'object') {
-        const file = manifest.weights?.file ?? 'weights.safetensors';
-        if (typeof file !== 'string' || !/^[\w][\w.-]*$/.test(file)) throw new Error(`model.json: weights file '${file}' is not a plain file name`);
-        const sha = typeof manifest.weights?.sha256 === 'string' ? manifest.weights.sha256 : '';
-        weights = await fetchWeights(dir + file, sha, (l, t) => mod._studio_bundle_progress(token, l, t));
-      }
       const jsonBytes = encoder.encode(json);
+      // model.json is checked first (the app's own reader), and the weights may not be bigger than it needs.
+      const { limit, error } = JSON.parse(withBytes(jsonBytes, (p, n) => mod.UTF8ToString(mod._studio_weights_limit(p, n))));
+      if (error) throw new Error(error);
+      const manifest = JSON.parse(json);
+      const file = manifest.weights?.file ?? 'weights.safetensors';
+      if (typeof file !== 'string' || !/^[\w][\w.-]*$/.test(file)) throw new Error(`model.json: weights file '${file}' is not a plain file name`);
+      const sha = typeof manifest.weights?.sha256 === 'string' ? manifest.weights.sha256 : '';
+      const weights = await fetchWeights(dir + file, sha, limit, (l, t) => mod._studio_bundle_progress(token, l, t));
       withBytes(jsonBytes, (jp, jn) => withBytes(weights, (wp, wn) => mod._studio_bundle_loaded(token, jp, jn, wp, wn)));
     } catch (e) {
       withString(errorText(e), (p) => mod._studio_bundle_failed(token, p));

@@ -24,8 +24,11 @@ export async function networkFirst(url) {
   }
 }
 
-async function readWithProgress(response, url, onProgress) {
+// Reads at most `limit` bytes: a bigger file is refused before (Content-Length) or while it arrives.
+async function readWithProgress(response, url, limit, onProgress) {
   const total = Number(response.headers.get('Content-Length')) || 0;
+  const tooBig = () => new Error(`${url.split('/').pop()}: more than the ${limit} bytes its model.json allows`);
+  if (total > limit) throw tooBig();
   if (!response.body) return new Uint8Array(await response.arrayBuffer());
   const reader = response.body.getReader();
   const chunks = [];
@@ -33,8 +36,12 @@ async function readWithProgress(response, url, onProgress) {
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    chunks.push(value);
     loaded += value.length;
+    if (loaded > limit) {
+      reader.cancel().catch(() => {});
+      throw tooBig();
+    }
+    chunks.push(value);
     onProgress(loaded, Math.max(total, loaded));
   }
   if (total && loaded !== total) throw new Error(`${url}: download ended at ${loaded} of ${total} bytes`);
@@ -52,14 +59,14 @@ async function sha256Hex(bytes) {
 
 // Weights are cached under their digest, so a re-exported model is fetched again; only bytes that
 // match the digest model.json names are kept.
-export async function fetchWeights(url, sha256, onProgress) {
+export async function fetchWeights(url, sha256, limit, onProgress) {
   const cache = await openCache();
   const key = `${url}?sha256=${sha256}`;
   const hit = sha256 && cache && (await cache.match(key));
-  if (hit) return readWithProgress(hit, url, onProgress);
+  if (hit) return readWithProgress(hit, url, limit, onProgress);
   const r = await fetch(url);
   if (!r.ok) throw new Error(`${url.split('/').pop()}: HTTP ${r.status} ${r.statusText}`.trim());
-  const bytes = await readWithProgress(r, url, onProgress);
+  const bytes = await readWithProgress(r, url, limit, onProgress);
   if (cache && sha256 && (await sha256Hex(bytes)) === sha256.toLowerCase())
     await cache.put(key, new Response(bytes, { headers: { 'Content-Length': String(bytes.length) } })).catch(() => {});
   return bytes;

@@ -1,5 +1,5 @@
 // Models in the page: switching with the model picker, broken bundles (missing weights, wrong shapes,
-// bad JSON, a truncated download) that show a message while the page keeps working, the variation
+// bad JSON, a truncated download, a network or a weights file too big) that show a message while the page keeps working, the variation
 // control (dropout noise, re-roll), licences from model.json, and a second visit with the server gone.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -30,12 +30,18 @@ const broken = {
   },
   'bad-json': { 'model.json': goodJson.slice(0, goodJson.length / 2), 'weights.safetensors': goodWeights },
   'truncated': { 'model.json': goodJson, 'weights.safetensors': goodWeights.subarray(0, goodWeights.length >> 1) },
+  // billions of weights: refused from model.json alone (no weights file, so a download would say HTTP 404)
+  'huge-network': { 'model.json': goodJson.replace(/"ngf": "8"/, '"ngf": "4096"') },
+  // more bytes than the network can fill: refused from the Content-Length, before a byte is kept
+  'oversized-weights': { 'model.json': goodJson, 'weights.safetensors': Buffer.concat([goodWeights, Buffer.alloc(256 * 1024)]) },
 };
 const expected = {
   'missing-weights': /HTTP 404/,
   'wrong-shapes': /do not fit/,
   'bad-json': /model\.json: line \d+/,
   'truncated': /sha256/,
+  'huge-network': /more weights than a bundle may hold/,
+  'oversized-weights': /more than the \d+ bytes its model\.json allows/,
 };
 const site = makeSite([
   { id: 'a', name: 'Model A', dir: dir('a'), default: true },

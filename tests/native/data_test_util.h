@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -15,6 +16,7 @@
 
 #include "shared/file_io.h"
 #include "shared/image.h"
+#include "shared/safetensors.h"
 
 namespace p2p_test {
 
@@ -98,6 +100,18 @@ inline int count_lines(const std::string& s) {
   int n = 0;
   for (char c : s) n += c == '\n';
   return n;
+}
+
+// Largest |a - b| over tensors of the same names; infinity when names or shapes differ, or when there are none.
+inline double max_diff(const p2p::Weights& a, const p2p::Weights& b) {
+  if (a.size() != b.size() || a.empty()) return INFINITY;
+  double d = 0;
+  for (const auto& [name, t] : a) {
+    auto it = b.find(name);
+    if (it == b.end() || it->second.shape != t.shape) return INFINITY;
+    for (size_t i = 0; i < t.data.size(); i++) d = std::max(d, double(std::abs(t.data[i] - it->second.data[i])));
+  }
+  return d;
 }
 
 }  // namespace p2p_test

@@ -220,17 +220,15 @@ TEST(Bundle, RefusesDigestMismatch) {
 }
 
 TEST(Bundle, RefusesWeightsOfAnotherArchitecture) {
+  // ngf 2 weights under an ngf 4 model.json (wider weights are refused by their size alone, below).
   Files f = make_files();
-  ModelSpec wide = small_spec();
-  wide.ngf = 4;
-  f.weights = write_safetensors(init_weights(build(wide).value, 1), {}, DType::F32);
-  f.manifest["weights"]["sha256"] = sha256_hex(f.weights.data(), f.weights.size());
-  expect_fails(f, "weights do not fit unet_32 ngf 2");
+  f.manifest["model"]["ngf"] = "4";
+  expect_fails(f, "weights do not fit unet_32 ngf 4");
 
-  // Declared float16, stored float32.
+  // Declared float16, stored float32: twice the bytes the network can hold.
   f = make_files();
   f.manifest["weights"]["dtype"] = "float16";
-  expect_fails(f, "model.json says float16");
+  expect_fails(f, "needs at float16");
 
   // Not safetensors at all.
   f = make_files();
@@ -253,4 +251,24 @@ TEST(Bundle, ReadBundleRefusesMissingFilesAndEscapingPaths) {
   b = read_bundle(dir);
   ASSERT_FALSE(b.ok());
   EXPECT_NE(b.error.find("plain file name"), std::string::npos) << b.error;
+}
+
+TEST(Bundle, WeightsLimitComesFromModelJsonAlone) {
+  for (bool fp16 : {false, true}) {
+    Files f = make_files(fp16);
+    Result<uint64_t> limit = bundle_weights_limit(f.manifest.dump());
+    ASSERT_TRUE(limit.ok()) << limit.error;
+    EXPECT_GE(limit.value, f.weights.size());
+    EXPECT_LT(limit.value, f.weights.size() + 64 * 1024) << "the limit should stay near the real size";
+    f.weights.resize(limit.value + 1);  // bigger than the network can fill: refused before its digest is taken
+    expect_fails(f, "more than the " + std::to_string(limit.value));
+  }
+  Files f = make_files();
+  f.manifest["model"]["net"] = "unet_256";
+  f.manifest["model"]["ngf"] = "4096";  // billions of weights: refused before a byte is fetched
+  Result<uint64_t> huge = bundle_weights_limit(f.manifest.dump());
+  ASSERT_FALSE(huge.ok());
+  EXPECT_NE(huge.error.find("more weights than a bundle may hold"), std::string::npos) << huge.error;
+  expect_fails(f, "more weights than a bundle may hold");
+  EXPECT_EQ(bundle_weights_limit("{\"format\": ").error.rfind("model.json: ", 0), 0u);
 }
