@@ -14,6 +14,7 @@
 #include "native/model_file.h"
 #include "native/options.h"
 #include "native/results_page.h"
+#include "native/spec_options.h"
 #include "native/torch_graph.h"
 #include "native/train_checkpoint.h"
 #include "native/train_options.h"
@@ -30,6 +31,11 @@ struct TestOptions {
   int num_test = 50, load_size = 0, crop_size = 256, num_threads = 4, seed = 0, max_dataset_size = 0;
   float aspect_ratio = 1.0f;
   bool eval = false;
+  // The reference test.py's architecture options: taken as they are, refused only where they contradict
+  // the checkpoint. --no_dropout runs without dropout noise, as the reference's network built without it.
+  SpecFlags arch;
+  std::string model = "pix2pix";
+  std::vector<std::string> arch_given;  // the architecture options on the command line
 };
 
 void add_test_options(Options& o, TestOptions& t) {
@@ -54,6 +60,25 @@ void add_test_options(Options& o, TestOptions& t) {
   o.integer("seed", &t.seed, "seed of the dropout noise and of any crop");
   o.integer("num_threads", &t.num_threads, "threads loading data", {"nThreads"});
   o.integer("max_dataset_size", &t.max_dataset_size, "use at most this many pairs (0: all)");
+  add_spec_options(o, t.arch);
+  o.choice("model", &t.model, {"pix2pix", "test"}, "the reference's model name (a pix2pix generator either way)");
+}
+
+// Where an architecture option given to test says otherwise than the checkpoint: one line naming both.
+Status check_arch_options(const TestOptions& t, const ModelSpec& spec, const std::string& path) {
+  ModelSpec want = generator_spec(t.arch);
+  if (want.net == "unet") want.net = "unet_256";  // the Lua reference's name
+  for (const std::string& k : t.arch_given) {
+    bool same = true;
+    std::string value;
+    if (k == "netG") same = want.net == spec.net, value = t.arch.netG;
+    else if (k == "ngf") same = want.ngf == spec.ngf, value = std::to_string(t.arch.ngf);
+    else if (k == "norm") same = want.norm == spec.norm, value = t.arch.norm;
+    else if (k == "input_nc") same = want.input_nc == spec.input_nc, value = std::to_string(t.arch.input_nc);
+    else if (k == "output_nc") same = want.output_nc == spec.output_nc, value = std::to_string(t.arch.output_nc);
+    if (!same) return Status::Fail("--" + k + " " + value + " contradicts " + path + " (" + spec.describe() + ")");
+  }
+  return Status::Ok();
 }
 
 // The run's own data options (options.json) become the defaults.
@@ -87,6 +112,9 @@ int cmd_test(const Args& args) {
     if (Status st = o.parse(args); !st.ok()) return st;
     if (o.help_requested() && !help) std::printf("%s", o.help().c_str()), help = true;
     load_given = o.given("load_size"), crop_given = o.given("crop_size");
+    into.arch_given.clear();
+    for (const char* k : {"netG", "ngf", "norm", "input_nc", "output_nc"})
+      if (o.given(k)) into.arch_given.push_back(k);
     return Status::Ok();
   };
   if (Status st = parse(t); !st.ok()) return fail("test", st.error, 2);
@@ -113,6 +141,8 @@ int cmd_test(const Args& args) {
   if (!m.ok()) return fail("test", m.error, 2);
   const ModelSpec& spec = m.value.spec;
   if (spec.arch != "generator") return fail("test", model_path + " holds " + spec.describe() + ", not a generator", 2);
+  if (Status st = check_arch_options(t, spec, model_path); !st.ok()) return fail("test", st.error, 2);
+  const bool dropout = !t.eval && spec.dropout && t.arch.dropout;
 
   DatasetOptions dopt;
   dopt.dataroot = t.dataroot, dopt.phase = t.phase, dopt.layout = t.layout, dopt.direction = t.direction;
@@ -144,7 +174,7 @@ int cmd_test(const Args& args) {
       Batch b = loader.next();
       if (!b.error.empty()) return fail("test", b.error, 2);
       RunMode mode = RunMode::eval(t.eval ? NormMode::Running : default_norm_mode(spec));
-      mode.dropout_noise = !t.eval && spec.dropout;
+      mode.dropout_noise = dropout;
       mode.dropout_seed = int64_t(t.seed) + int64_t(i);
       net->set_mode(mode);
       const int64_t h = b.a.shape[2], w = b.a.shape[3];
@@ -178,6 +208,7 @@ int cmd_test(const Args& args) {
                   {"dataset", t.dataroot + " (" + t.phase + ", " + t.direction + ", " + std::to_string(count) + " of " +
                                   std::to_string(data.value.size()) + " pairs)"},
                   {"protocol", t.eval ? "--eval: running statistics, no dropout"
+                               : !dropout ? "reference: each image's own statistics, no dropout (--no_dropout or none in the network)"
                                       : "reference: each image's own statistics, dropout as noise (seed " + std::to_string(t.seed) + ")"},
                   {"preprocess", t.preprocess + " load_size " + std::to_string(t.load_size) + " crop_size " + std::to_string(t.crop_size)},
                   {"time", json_number(std::round(seconds / double(std::max<size_t>(1, count)) * 1e4) / 10) + " ms per image on " +

@@ -285,6 +285,19 @@ TEST_F(Train, LearnsShapesAndWritesItsPages) {
   EXPECT_EQ(big.value.width, 100);
   EXPECT_EQ(read_json(dir / "results/shapes/val_10/metrics.json")["images"].size(), 2u);
 
+  // The reference test.py's command line works as it is; an option that contradicts the checkpoint is refused.
+  std::vector<std::string> reference = {"test", "--dataroot", data, "--name", "shapes", "--checkpoints_dir", runs,
+                                        "--results_dir", dir / "ref", "--phase", "val", "--num_test", "1", "--model", "pix2pix",
+                                        "--netG", "unet_64", "--norm", opts.get_string("norm"), "--no_dropout"};
+  r = pix2pix(reference);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(read_text(dir / "ref/shapes/val_latest/index.html").find("no dropout (--no_dropout"), std::string::npos);
+  reference[16] = "unet_128";
+  r = pix2pix(reference);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--netG unet_128 contradicts"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("unet_64"), std::string::npos) << r.err;
+
   // Export straight from the run, with what the run recorded, the test metrics and extra provenance.
   write_text(dir / "extra.json", "{\"training_setup\": \"a test\", \"baseline\": {\"l1\": 0.5}}");
   const std::string metrics_file = dir / "results/shapes/val_latest/metrics.json";
