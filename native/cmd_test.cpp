@@ -51,7 +51,7 @@ void add_test_options(Options& o, TestOptions& t) {
   o.integer("load_size", &t.load_size, "scale images to this size (0: crop_size; a model trained at 256 runs at 512 "
                                        "too, and crop_size then follows)", {"loadSize"});
   o.integer("crop_size", &t.crop_size, "crop size (the run's, when it recorded options.json)", {"fineSize"});
-  o.choice("preprocess", &t.preprocess, {"resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none"},
+  o.choice("preprocess", &t.preprocess, preprocess_names(),
            "scaling and cropping (the run's, when recorded)");
   o.choice("direction", &t.direction, {"AtoB", "BtoA"}, "which side is the input (the run's, when recorded)", {"which_direction"});
   o.choice("layout", &t.layout, {"auto", "aligned", "separate"}, "dataset layout", {"dataset_mode"});
@@ -146,7 +146,10 @@ int cmd_test(const Args& args) {
 
   DatasetOptions dopt;
   dopt.dataroot = t.dataroot, dopt.phase = t.phase, dopt.layout = t.layout, dopt.direction = t.direction;
-  dopt.input_nc = spec.input_nc, dopt.output_nc = spec.output_nc, dopt.preprocess = t.preprocess;
+  dopt.input_nc = spec.input_nc, dopt.output_nc = spec.output_nc;
+  Result<Preprocess> preprocess = parse_preprocess(t.preprocess);
+  if (!preprocess.ok()) return fail("test", preprocess.error, 2);
+  dopt.preprocess = preprocess.value;
   dopt.load_size = t.load_size, dopt.crop_size = t.crop_size, dopt.flip = false;
   dopt.max_dataset_size = size_t(t.max_dataset_size), dopt.seed = uint64_t(t.seed);
   Result<Dataset> data = Dataset::open(dopt);

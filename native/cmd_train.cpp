@@ -349,7 +349,12 @@ int cmd_train(const Args& args) {
 
   DatasetOptions dopt;
   dopt.dataroot = t.dataroot, dopt.phase = t.phase, dopt.layout = t.layout, dopt.direction = t.direction;
-  dopt.input_nc = t.input_nc, dopt.output_nc = t.output_nc, dopt.preprocess = t.preprocess;
+  dopt.input_nc = t.input_nc, dopt.output_nc = t.output_nc;
+  Result<Preprocess> preprocess = parse_preprocess(t.preprocess);
+  if (!preprocess.ok()) return fail("train", preprocess.error, 2);
+  dopt.preprocess = preprocess.value;
+  Result<GanMode> gan_mode = parse_gan_mode(t.gan_mode);
+  if (!gan_mode.ok()) return fail("train", gan_mode.error, 2);
   dopt.load_size = t.load_size, dopt.crop_size = t.crop_size, dopt.flip = t.flip;
   dopt.max_dataset_size = size_t(t.max_dataset_size), dopt.seed = uint64_t(t.seed);
   Result<Dataset> data = Dataset::open(dopt);
@@ -370,7 +375,7 @@ int cmd_train(const Args& args) {
 
   try {
     ObjectiveOptions obj;
-    obj.gan_mode = t.gan_mode, obj.lambda_L1 = t.lambda_L1, obj.lambda_gp = t.lambda_gp, obj.use_GAN = t.use_GAN, obj.use_L1 = t.use_L1;
+    obj.gan_mode = gan_mode.value, obj.lambda_L1 = t.lambda_L1, obj.lambda_gp = t.lambda_gp, obj.use_GAN = t.use_GAN, obj.use_L1 = t.use_L1;
     obj.condition_GAN = t.condition_GAN, obj.lr = t.lr, obj.beta1 = t.beta1;
     Pix2PixModel model(g, d, obj, device);
     model.set_bf16(t.bf16 && device.is_cuda());

@@ -46,7 +46,9 @@ Result<std::vector<std::string>> list_images(const std::string& dir, bool recurs
 
 namespace {
 
-bool has(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
+bool resizes(Preprocess p) { return p == Preprocess::ResizeAndCrop; }
+bool scales_width(Preprocess p) { return p == Preprocess::ScaleWidth || p == Preprocess::ScaleWidthAndCrop; }
+bool crops(Preprocess p) { return p == Preprocess::ResizeAndCrop || p == Preprocess::Crop || p == Preprocess::ScaleWidthAndCrop; }
 
 // A uniform integer in [0, hi] from one 32-bit draw (multiply-shift; the same on every standard library).
 int rand_upto(std::mt19937& rng, int hi) {
@@ -77,11 +79,25 @@ bool valid_nc(int c) { return c == 1 || c == 3; }
 
 }  // namespace
 
+const std::vector<std::string>& preprocess_names() {
+  static const std::vector<std::string> names = {"resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none"};
+  return names;
+}
+
+const char* preprocess_name(Preprocess p) { return preprocess_names()[size_t(p)].c_str(); }
+
+Result<Preprocess> parse_preprocess(const std::string& name) {
+  const std::vector<std::string>& names = preprocess_names();
+  for (size_t i = 0; i < names.size(); i++)
+    if (names[i] == name) return {Preprocess(i), ""};
+  return Result<Preprocess>::Fail("unknown preprocess '" + printable(name) + "' (resize_and_crop, crop, scale_width, scale_width_and_crop, none)");
+}
+
 Transform random_transform(const DatasetOptions& opt, int width, int height, std::mt19937& rng) {
   int new_w = width, new_h = height;
-  if (opt.preprocess == "resize_and_crop") {
+  if (opt.preprocess == Preprocess::ResizeAndCrop) {
     new_w = new_h = opt.load_size;
-  } else if (opt.preprocess == "scale_width_and_crop") {
+  } else if (opt.preprocess == Preprocess::ScaleWidthAndCrop) {
     new_w = opt.load_size;
     new_h = width > 0 ? int(int64_t(opt.load_size) * height / width) : 0;
   }
@@ -93,27 +109,27 @@ Transform random_transform(const DatasetOptions& opt, int width, int height, std
 }
 
 std::pair<int, int> transformed_size(const DatasetOptions& opt, int w, int h) {
-  const std::string& p = opt.preprocess;
-  if (has(p, "resize")) w = h = opt.load_size;
-  else if (has(p, "scale_width")) std::tie(w, h) = scale_width_size(w, h, opt.load_size, opt.crop_size);
-  if (has(p, "crop") && (w > opt.crop_size || h > opt.crop_size)) w = h = opt.crop_size;
-  if (p == "none") w = round_to_base(w, 4), h = round_to_base(h, 4);
+  const Preprocess p = opt.preprocess;
+  if (resizes(p)) w = h = opt.load_size;
+  else if (scales_width(p)) std::tie(w, h) = scale_width_size(w, h, opt.load_size, opt.crop_size);
+  if (crops(p) && (w > opt.crop_size || h > opt.crop_size)) w = h = opt.crop_size;
+  if (p == Preprocess::None) w = round_to_base(w, 4), h = round_to_base(h, 4);
   return {w, h};
 }
 
 Image apply_transform(const Image& img, const DatasetOptions& opt, const Transform& t) {
-  const std::string& p = opt.preprocess;
+  const Preprocess p = opt.preprocess;
   Image out = img;
-  if (has(p, "resize")) {
+  if (resizes(p)) {
     out = resize_bicubic(out, opt.load_size, opt.load_size);
-  } else if (has(p, "scale_width")) {
+  } else if (scales_width(p)) {
     auto [w, h] = scale_width_size(out.width, out.height, opt.load_size, opt.crop_size);
     if (w != out.width || h != out.height) out = resize_bicubic(out, w, h);
   }
   // As the reference's __crop: only when the image is larger than the crop; PIL fills outside with zeros.
-  if (has(p, "crop") && (out.width > opt.crop_size || out.height > opt.crop_size))
+  if (crops(p) && (out.width > opt.crop_size || out.height > opt.crop_size))
     out = crop(out, t.crop_x, t.crop_y, opt.crop_size, opt.crop_size);
-  if (p == "none") {
+  if (p == Preprocess::None) {
     int w = round_to_base(out.width, 4), h = round_to_base(out.height, 4);
     if (w != out.width || h != out.height) out = resize_bicubic(out, w, h);
   }
@@ -123,16 +139,14 @@ Image apply_transform(const Image& img, const DatasetOptions& opt, const Transfo
 
 Result<Dataset> Dataset::open(const DatasetOptions& opt) {
   using R = Result<Dataset>;
-  const std::string& p = opt.preprocess;
-  if (p != "resize_and_crop" && p != "crop" && p != "scale_width" && p != "scale_width_and_crop" && p != "none")
-    return R::Fail("unknown preprocess '" + p + "' (resize_and_crop, crop, scale_width, scale_width_and_crop, none)");
+  const Preprocess p = opt.preprocess;
   if (opt.direction != "AtoB" && opt.direction != "BtoA")
     return R::Fail("unknown direction '" + opt.direction + "' (AtoB or BtoA)");
   if (!valid_nc(opt.input_nc) || !valid_nc(opt.output_nc))
     return R::Fail("input_nc and output_nc must be 1 or 3, got " + std::to_string(opt.input_nc) + " and " +
                    std::to_string(opt.output_nc));
   if (opt.load_size <= 0 || opt.crop_size <= 0) return R::Fail("load_size and crop_size must be positive");
-  if (has(p, "resize") && has(p, "crop") && opt.load_size < opt.crop_size)
+  if (resizes(p) && crops(p) && opt.load_size < opt.crop_size)
     return R::Fail("load_size " + std::to_string(opt.load_size) + " is smaller than crop_size " +
                    std::to_string(opt.crop_size));
 
@@ -217,7 +231,7 @@ Result<Sample> Dataset::get(size_t index, int64_t epoch) const {
   b = apply_transform(b, opt_, t);
   if (a.width != b.width || a.height != b.height)
     return R::Fail(s.a_path + ": A is " + std::to_string(a.width) + "x" + std::to_string(a.height) + " but B is " +
-                   std::to_string(b.width) + "x" + std::to_string(b.height) + " after preprocess " + opt_.preprocess);
+                   std::to_string(b.width) + "x" + std::to_string(b.height) + " after preprocess " + preprocess_name(opt_.preprocess));
   s.a = image_to_tensor(btoa ? b : a);
   s.b = image_to_tensor(btoa ? a : b);
   if (btoa) std::swap(s.a_path, s.b_path);

@@ -23,6 +23,12 @@ bool is_image_file(const std::string& name);
 // Image files under dir, as '/'-separated paths relative to dir, sorted. Fails naming dir when it is not a folder.
 Result<std::vector<std::string>> list_images(const std::string& dir, bool recursive = true);
 
+// The reference's --preprocess choices, parsed once where options are read.
+enum class Preprocess { ResizeAndCrop, Crop, ScaleWidth, ScaleWidthAndCrop, None };
+const std::vector<std::string>& preprocess_names();  // in the enum's order, for option tables
+const char* preprocess_name(Preprocess p);
+Result<Preprocess> parse_preprocess(const std::string& name);  // fails with one line listing the choices
+
 // Options under the reference's names (train/test options of pytorch-CycleGAN-and-pix2pix).
 struct DatasetOptions {
   std::string dataroot;
@@ -30,7 +36,7 @@ struct DatasetOptions {
   std::string layout = "auto";              // auto | aligned | separate (see Dataset::open)
   std::string direction = "AtoB";           // AtoB | BtoA
   int input_nc = 3, output_nc = 3;          // 1: grayscale (PIL "L"), 3: RGB; of the network, after direction
-  std::string preprocess = "resize_and_crop";  // resize_and_crop | crop | scale_width | scale_width_and_crop | none
+  Preprocess preprocess = Preprocess::ResizeAndCrop;
   int load_size = 286, crop_size = 256;
   bool flip = true;                         // random horizontal flip (the reference's not no_flip)
   size_t max_dataset_size = 0;              // 0: all; else the first N in sorted order

@@ -37,11 +37,23 @@ torch::Tensor Pix2PixModel::d_input(const torch::Tensor& A, const torch::Tensor&
   return opt.condition_GAN ? torch::cat({A, B}, 1) : B;
 }
 
+const std::vector<std::string>& gan_mode_names() {
+  static const std::vector<std::string> names = {"vanilla", "lsgan", "wgangp"};
+  return names;
+}
+
+Result<GanMode> parse_gan_mode(const std::string& name) {
+  const std::vector<std::string>& names = gan_mode_names();
+  for (size_t i = 0; i < names.size(); i++)
+    if (names[i] == name) return {GanMode(i), ""};
+  return Result<GanMode>::Fail("unknown gan_mode '" + printable(name) + "' (vanilla, lsgan, wgangp)");
+}
+
 torch::Tensor Pix2PixModel::gan_loss(const torch::Tensor& pred, bool real) const {
   torch::Tensor p = pred.to(torch::kFloat);
-  if (opt.gan_mode == "wgangp") return real ? -p.mean() : p.mean();
+  if (opt.gan_mode == GanMode::WganGp) return real ? -p.mean() : p.mean();
   torch::Tensor target = real ? torch::ones_like(p) : torch::zeros_like(p);
-  if (opt.gan_mode == "lsgan") return torch::mse_loss(p, target);
+  if (opt.gan_mode == GanMode::LsGan) return torch::mse_loss(p, target);
   return torch::binary_cross_entropy_with_logits(p, target);
 }
 
@@ -60,7 +72,7 @@ Losses Pix2PixModel::optimize(const torch::Tensor& A, const torch::Tensor& B) {
     torch::Tensor real_in = d_input(A, B);
     torch::Tensor loss_real = gan_loss(D->forward(real_in), true);
     torch::Tensor loss_D = (loss_fake + loss_real) * 0.5;
-    if (opt.gan_mode == "wgangp" && opt.lambda_gp > 0) {  // gradient penalty on points between real and fake
+    if (opt.gan_mode == GanMode::WganGp && opt.lambda_gp > 0) {  // gradient penalty on points between real and fake
       torch::Tensor alpha = torch::rand({real_in.size(0), 1, 1, 1}, real_in.options());
       torch::Tensor mixed = (alpha * real_in + (1 - alpha) * d_input(A, fake.detach())).requires_grad_(true);
       torch::Tensor pred = D->forward(mixed).to(torch::kFloat);

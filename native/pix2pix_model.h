@@ -6,15 +6,22 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "native/adam.h"
 #include "native/torch_graph.h"
 #include "shared/models.h"
+#include "shared/status.h"
 
 namespace p2p {
 
+// The reference's --gan_mode: BCE on logits, MSE (LSGAN), or Wasserstein (with an optional gradient penalty).
+enum class GanMode { Vanilla, LsGan, WganGp };
+const std::vector<std::string>& gan_mode_names();  // in the enum's order, for option tables
+Result<GanMode> parse_gan_mode(const std::string& name);
+
 struct ObjectiveOptions {
-  std::string gan_mode = "vanilla";  // vanilla (BCE on logits), lsgan (MSE), wgangp (Wasserstein + gradient penalty)
+  GanMode gan_mode = GanMode::Vanilla;
   float lambda_L1 = 100.0f;
   float lambda_gp = 0.0f;  // wgangp: gradient penalty weight (0, as the reference pix2pix; 10 in the WGAN-GP paper)
   bool use_GAN = true, use_L1 = true, condition_GAN = true;

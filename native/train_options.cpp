@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <set>
 
+#include "native/dataset.h"
 #include "native/pix2pix_model.h"
 
 namespace p2p {
@@ -24,7 +25,7 @@ void visit(TrainOptions& t, V& v) {
   v.text("phase", t.phase, "NAME", "the dataset subfolder to train on", Env{});
   v.choice("layout", t.layout, {"auto", "aligned", "separate"}, "dataset layout: A|B images, or A/ and B/ folders (auto: whichever exists)", Env{"dataset_mode"});
   v.choice("direction", t.direction, {"AtoB", "BtoA"}, "which side of the pairs is the input", Env{"which_direction"});
-  v.choice("preprocess", t.preprocess, {"resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none"}, "scaling and cropping at load time", Env{});
+  v.choice("preprocess", t.preprocess, preprocess_names(), "scaling and cropping at load time", Env{});
   v.integer("load_size", t.load_size, "scale images to this size", Env{"loadSize"});
   v.integer("crop_size", t.crop_size, "then crop to this size", Env{"fineSize"});
   v.flag("flip", t.flip, "random horizontal flips (--no_flip turns them off)", Env{});
@@ -45,7 +46,7 @@ void visit(TrainOptions& t, V& v) {
   v.integer("input_nc", t.input_nc, "input channels (1 for grayscale)", Env{});
   v.integer("output_nc", t.output_nc, "output channels (1 for grayscale)", Env{});
   // objective
-  v.choice("gan_mode", t.gan_mode, {"vanilla", "lsgan", "wgangp"}, "GAN objective", Env{});
+  v.choice("gan_mode", t.gan_mode, gan_mode_names(), "GAN objective", Env{});
   v.real("lambda_L1", t.lambda_L1, "weight of the L1 term", Env{"lambda"});
   v.real("lambda_gp", t.lambda_gp, "wgangp: gradient penalty weight (the reference pix2pix applies none; WGAN-GP uses 10)", Env{});
   v.flag("use_GAN", t.use_GAN, "train with the GAN term (--no_use_GAN: L1 alone)", Env{});

@@ -44,7 +44,7 @@ TEST(Dataset, AlignedKeepsAAndBAlignedUnderEveryPreprocess) {
   for (int i = 0; i < 6; i++) aligned_same(d, "train", "x" + std::to_string(i) + ".png", 70 + i, 50 + 3 * i, i);
   for (const char* mode : {"resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none"}) {
     DatasetOptions o = opts(d);
-    o.preprocess = mode;
+    o.preprocess = p2p::parse_preprocess(mode).value;
     Dataset ds = open_ok(o);
     ASSERT_EQ(ds.size(), 6u);
     EXPECT_EQ(ds.layout(), "aligned");
@@ -64,7 +64,7 @@ TEST(Dataset, PreprocessOutputSizesFollowTheReference) {
   o.load_size = 64;
   o.crop_size = 48;
   auto size = [&](const char* mode, int w, int h) {
-    o.preprocess = mode;
+    o.preprocess = p2p::parse_preprocess(mode).value;
     return p2p::transformed_size(o, w, h);
   };
   using P = std::pair<int, int>;
@@ -82,7 +82,7 @@ TEST(Dataset, PreprocessOutputSizesFollowTheReference) {
   // The pixels agree with the sizes.
   p2p::Image img = pattern(98, 58);
   for (const char* mode : {"resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none"}) {
-    o.preprocess = mode;
+    o.preprocess = p2p::parse_preprocess(mode).value;
     std::mt19937 rng(3);
     p2p::Image out = p2p::apply_transform(img, o, p2p::random_transform(o, 98, 58, rng));
     EXPECT_EQ(P(out.width, out.height), p2p::transformed_size(o, 98, 58)) << mode;
@@ -91,7 +91,7 @@ TEST(Dataset, PreprocessOutputSizesFollowTheReference) {
 
 TEST(Dataset, CropIsTheReferenceCropAndFlipsHappen) {
   DatasetOptions o;
-  o.preprocess = "crop";
+  o.preprocess = p2p::Preprocess::Crop;
   o.crop_size = 8;
   p2p::Image img = pattern(20, 16);
   int flips = 0, positions = 0;
@@ -125,7 +125,7 @@ TEST(Dataset, DirectionSwapsAndGrayscaleConverts) {
   save(d / "test/p.png", p2p::join_ab(a, b).value);
   DatasetOptions o = opts(d);
   o.phase = "test";
-  o.preprocess = "none";
+  o.preprocess = p2p::Preprocess::None;
   o.flip = false;
   Dataset ds = open_ok(o);
   p2p::Sample s = ds.get(0).value;
@@ -319,7 +319,7 @@ TEST(Dataset, LoaderRefusesToStackDifferentSizes) {
   aligned_same(d, "train", "a.png", 40, 40, 1);
   aligned_same(d, "train", "b.png", 48, 40, 2);
   DatasetOptions o = opts(d);
-  o.preprocess = "none";
+  o.preprocess = p2p::Preprocess::None;
   Dataset ds = open_ok(o);
   p2p::LoaderOptions lo;
   lo.batch_size = 2;
@@ -331,4 +331,15 @@ TEST(Dataset, LoaderRefusesToStackDifferentSizes) {
   p2p::Loader single(ds, lo);
   EXPECT_EQ(single.next().error, "");
   EXPECT_EQ(single.next().a.shape, (p2p::Shape{1, 3, 40, 48}));
+}
+
+TEST(Dataset, PreprocessNamesParseOnceAndRoundTrip) {
+  for (const std::string& name : p2p::preprocess_names()) {
+    p2p::Result<p2p::Preprocess> p = p2p::parse_preprocess(name);
+    ASSERT_TRUE(p.ok()) << p.error;
+    EXPECT_EQ(p2p::preprocess_name(p.value), name);
+  }
+  p2p::Result<p2p::Preprocess> bad = p2p::parse_preprocess("resize");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error.find("unknown preprocess 'resize' (resize_and_crop"), std::string::npos) << bad.error;
 }

@@ -50,7 +50,7 @@ TEST_P(TrainStep, ReproducesReferenceIterations) {
   g.dropout = false;
   ModelSpec d = discriminator_for(g, "basic", in_tree ? 5 : 8, 3, true);
   ObjectiveOptions objective;
-  objective.gan_mode = c.gan_mode;
+  objective.gan_mode = p2p::parse_gan_mode(c.gan_mode).value;
   Pix2PixModel model(g, d, objective, torch::kCPU);
   Result<Weights> wg = import_checkpoint(init + "init_net_G.pth", g);
   Result<Weights> wd = import_checkpoint(init + "init_net_D.pth", d);
