@@ -92,7 +92,7 @@ int cmd_export(const Args& args) {
     std::printf("wrote %s (%s, %.1f MB)\n", onnx.c_str(), spec.describe().c_str(), bytes.value.size() / 1e6);
   }
   if (!bundle.empty()) {
-    if (spec.arch != "generator" && spec.arch != "transformer")
+    if (spec.arch != Arch::Generator && spec.arch != Arch::Transformer)
       return fail("export", "a bundle holds a generator or a transformer net, not " + spec.describe(), 2);
     BundleInfo info;
     info.name = name.empty() ? base_name(model) : name;

@@ -80,7 +80,7 @@ int cmd_run(const Args& args) {
   const Graph& g = m.value.graph;
   const ValueRange range = value_range(m.value.spec);
   const int in_c = g.input_channels(), out_c = g.output_channels();
-  bool image_net = m.value.spec.arch == "generator" || m.value.spec.arch == "transformer";
+  bool image_net = m.value.spec.arch == Arch::Generator || m.value.spec.arch == Arch::Transformer;
 
   Tensor x;
   if (has_extension(input, ".npy")) {

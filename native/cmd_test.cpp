@@ -140,7 +140,7 @@ int cmd_test(const Args& args) {
   Result<ModelFile> m = load_model_file(model_path);
   if (!m.ok()) return fail("test", m.error, 2);
   const ModelSpec& spec = m.value.spec;
-  if (spec.arch != "generator") return fail("test", model_path + " holds " + spec.describe() + ", not a generator", 2);
+  if (spec.arch != Arch::Generator) return fail("test", model_path + " holds " + spec.describe() + ", not a generator", 2);
   if (Status st = check_arch_options(t, spec, model_path); !st.ok()) return fail("test", st.error, 2);
   const bool dropout = !t.eval && spec.dropout && t.arch.dropout;
 

@@ -61,7 +61,7 @@ Result<Weights> import_checkpoint(const std::string& path, const ModelSpec& spec
 }
 
 NormMode default_norm_mode(const ModelSpec& spec) {
-  return spec.arch == "generator" && spec.norm == Norm::Batch ? NormMode::BatchStats : NormMode::Running;
+  return spec.arch == Arch::Generator && spec.norm == Norm::Batch ? NormMode::BatchStats : NormMode::Running;
 }
 
 

@@ -6,7 +6,7 @@ namespace p2p {
 
 ModelSpec discriminator_for(const ModelSpec& g, const std::string& netD, int ndf, int n_layers_D, bool condition_GAN) {
   ModelSpec d;
-  d.arch = "discriminator";
+  d.arch = Arch::Discriminator;
   d.net = netD;
   d.ndf = ndf;
   d.n_layers_D = n_layers_D;

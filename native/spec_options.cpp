@@ -17,7 +17,7 @@ void add_spec_options(Options& o, SpecFlags& f) {
 
 ModelSpec generator_spec(const SpecFlags& f) {
   ModelSpec s;
-  s.arch = "generator";
+  s.arch = Arch::Generator;
   s.net = f.netG;
   s.ngf = f.ngf ? f.ngf : 64;
   s.norm = parse_norm(f.norm).value;
@@ -29,7 +29,7 @@ ModelSpec generator_spec(const SpecFlags& f) {
 
 ModelSpec discriminator_spec(const SpecFlags& f) {
   ModelSpec s;
-  s.arch = "discriminator";
+  s.arch = Arch::Discriminator;
   s.net = f.netD.empty() ? "basic" : f.netD;
   s.ndf = f.ndf;
   s.n_layers_D = f.n_layers_D;
@@ -43,7 +43,7 @@ Result<ModelSpec> spec_from_flags(const SpecFlags& f) {
   ModelSpec s;
   if (f.arch == "pix2pix") s = f.netD.empty() ? generator_spec(f) : discriminator_spec(f);
   else if (f.arch == "transformer") s = ModelSpec::transformer(f.ngf ? f.ngf : 32);
-  else s.arch = f.arch, s.net = f.arch, s.norm = Norm::Instance;
+  else s.arch = parse_arch(f.arch).value, s.net = f.arch, s.norm = Norm::Instance;  // vgg16 or vgg19, by the option's choices
   Result<Graph> g = build(s);
   if (!g.ok()) return Result<ModelSpec>::Fail(g.error);
   return {s, ""};

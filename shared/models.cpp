@@ -183,6 +183,18 @@ Result<Norm> parse_norm(const std::string& s) {
 }
 
 namespace {
+const char* const kArchNames[] = {"generator", "discriminator", "transformer", "vgg16", "vgg19"};
+}
+
+const char* arch_name(Arch a) { return kArchNames[int(a)]; }
+
+Result<Arch> parse_arch(const std::string& s) {
+  for (int i = 0; i < 5; i++)
+    if (s == kArchNames[i]) return {Arch(i), ""};
+  return Result<Arch>::Fail("unknown arch '" + printable(s) + "' (generator, discriminator, transformer, vgg16, vgg19)");
+}
+
+namespace {
 // "unet_256" -> 8 downsamplings; 0 when net is no power-of-two unet name.
 int unet_depth(const std::string& net) {
   if (net.rfind("unet_", 0) != 0) return 0;
@@ -202,13 +214,13 @@ Result<Graph> build(const ModelSpec& s) {
   for (const auto& c : counts)
     if (c.value < 1 || c.value > c.max)
       return fail(std::string(c.name) + " " + std::to_string(c.value) + " is out of range (1 to " + std::to_string(c.max) + ")");
-  if (s.arch == "generator") {
+  if (s.arch == Arch::Generator) {
     if (int d = unet_depth(s.net)) return {unet(s.input_nc, s.output_nc, d, s.ngf, s.norm, s.dropout), ""};
     if (s.net == "resnet_9blocks") return {resnet_generator(s.input_nc, s.output_nc, s.ngf, s.norm, s.dropout, 9), ""};
     if (s.net == "resnet_6blocks") return {resnet_generator(s.input_nc, s.output_nc, s.ngf, s.norm, s.dropout, 6), ""};
     return fail("unknown generator '" + printable(s.net) + "' (unet_128, unet_256, unet_<power of two>, resnet_6blocks, resnet_9blocks)");
   }
-  if (s.arch == "discriminator") {
+  if (s.arch == Arch::Discriminator) {
     if (s.net == "basic") return {nlayer_discriminator(s.input_nc, s.ndf, 3, s.norm), ""};
     if (s.net == "n_layers") {
       if (s.n_layers_D < 1 || s.n_layers_D > 10) return fail("n_layers_D must be between 1 and 10");
@@ -217,21 +229,21 @@ Result<Graph> build(const ModelSpec& s) {
     if (s.net == "pixel") return {pixel_discriminator(s.input_nc, s.ndf, s.norm), ""};
     return fail("unknown discriminator '" + printable(s.net) + "' (basic, n_layers, pixel)");
   }
-  if (s.arch == "transformer") return {transformer_net(s.ngf), ""};
-  if (s.arch == "vgg16" || s.arch == "vgg19") {
+  if (s.arch == Arch::Transformer) return {transformer_net(s.ngf), ""};
+  if (s.arch == Arch::Vgg16 || s.arch == Arch::Vgg19) {
     std::vector<std::string> taps = {"relu1_1", "relu1_2", "relu2_1", "relu2_2", "relu3_1", "relu3_2", "relu3_3",
                                      "relu4_1", "relu4_2", "relu4_3", "relu5_1"};
-    return {vgg_features(s.arch == "vgg19" ? 19 : 16, taps), ""};
+    return {vgg_features(s.arch == Arch::Vgg19 ? 19 : 16, taps), ""};
   }
-  return fail("unknown arch '" + printable(s.arch) + "' (generator, discriminator, transformer, vgg16, vgg19)");
+  return fail(std::string("no network for arch ") + arch_name(s.arch));
 }
 
 std::map<std::string, std::string> ModelSpec::to_metadata() const {
-  std::map<std::string, std::string> m = {{"arch", arch}, {"net", net}, {"norm", norm_name(norm)},
+  std::map<std::string, std::string> m = {{"arch", arch_name(arch)}, {"net", net}, {"norm", norm_name(norm)},
                                           {"input_nc", std::to_string(input_nc)}, {"output_nc", std::to_string(output_nc)}};
-  if (arch == "generator") m["ngf"] = std::to_string(ngf), m["dropout"] = dropout ? "true" : "false";
-  if (arch == "transformer") m["ngf"] = std::to_string(ngf);
-  if (arch == "discriminator") m["ndf"] = std::to_string(ndf), m["n_layers_D"] = std::to_string(n_layers_D);
+  if (arch == Arch::Generator) m["ngf"] = std::to_string(ngf), m["dropout"] = dropout ? "true" : "false";
+  if (arch == Arch::Transformer) m["ngf"] = std::to_string(ngf);
+  if (arch == Arch::Discriminator) m["ndf"] = std::to_string(ndf), m["n_layers_D"] = std::to_string(n_layers_D);
   return m;
 }
 
@@ -252,7 +264,9 @@ Result<ModelSpec> ModelSpec::from_metadata(const std::map<std::string, std::stri
   };
   const std::string* arch = get("arch");
   if (!arch) return Result<ModelSpec>::Fail("no architecture recorded (metadata key 'arch' missing)");
-  s.arch = *arch;
+  Result<Arch> a = parse_arch(*arch);
+  if (!a.ok()) return Result<ModelSpec>::Fail(a.error);
+  s.arch = a.value;
   if (const std::string* v = get("net")) s.net = *v;
   if (const std::string* v = get("norm")) {
     Result<Norm> n = parse_norm(*v);
@@ -260,7 +274,7 @@ Result<ModelSpec> ModelSpec::from_metadata(const std::map<std::string, std::stri
     s.norm = n.value;
   }
   if (const std::string* v = get("dropout")) s.dropout = *v == "true";
-  if (s.arch == "transformer") s.ngf = 32;  // pytorch/examples' width, unless the metadata says another
+  if (s.arch == Arch::Transformer) s.ngf = 32;  // pytorch/examples' width, unless the metadata says another
   for (auto [k, field] : {std::pair<const char*, int*>{"ngf", &s.ngf}, {"ndf", &s.ndf}, {"n_layers_D", &s.n_layers_D},
                           {"input_nc", &s.input_nc}, {"output_nc", &s.output_nc}})
     if (!integer(k, *field))
@@ -272,29 +286,30 @@ Result<ModelSpec> ModelSpec::from_metadata(const std::map<std::string, std::stri
 }
 
 std::string ModelSpec::describe() const {
-  if (arch == "generator")
+  if (arch == Arch::Generator)
     return net + " ngf " + std::to_string(ngf) + " norm " + norm_name(norm) + (dropout ? " dropout" : " no_dropout") +
            " " + std::to_string(input_nc) + "->" + std::to_string(output_nc);
-  if (arch == "discriminator")
+  if (arch == Arch::Discriminator)
     return "PatchGAN " + net + (net == "n_layers" ? " " + std::to_string(n_layers_D) : "") + " ndf " +
            std::to_string(ndf) + " norm " + norm_name(norm) + " input_nc " + std::to_string(input_nc);
-  if (arch == "transformer") return "transformer ngf " + std::to_string(ngf);
-  return arch;
+  if (arch == Arch::Transformer) return "transformer ngf " + std::to_string(ngf);
+  return arch_name(arch);
 }
 
 ModelSpec ModelSpec::transformer(int width) {
   ModelSpec s;
-  s.arch = s.net = "transformer";
+  s.arch = Arch::Transformer;
+  s.net = "transformer";
   s.norm = Norm::Instance;
   s.ngf = width;
   return s;
 }
 
 ValueRange value_range(const ModelSpec& spec) {
-  if (spec.arch == "transformer" || spec.arch == "vgg16" || spec.arch == "vgg19") return {0.0f, 255.0f};
+  if (spec.arch == Arch::Transformer || spec.arch == Arch::Vgg16 || spec.arch == Arch::Vgg19) return {0.0f, 255.0f};
   return {-1.0f, 1.0f};
 }
 
-const char* task_of(const ModelSpec& spec) { return spec.arch == "transformer" ? "style" : "sketch"; }
+const char* task_of(const ModelSpec& spec) { return spec.arch == Arch::Transformer ? "style" : "sketch"; }
 
 }  // namespace p2p

@@ -10,13 +10,15 @@
 namespace p2p {
 
 enum class Norm { Batch, Instance, None };
+// Network families, named in metadata as "generator", "discriminator", "transformer", "vgg16", "vgg19".
+enum class Arch { Generator, Discriminator, Transformer, Vgg16, Vgg19 };
 
 struct ModelSpec {
   // arch "generator": net unet_<S> (S = 2^num_downs: unet_128, unet_256, unet_512, ...), resnet_6blocks,
   //   resnet_9blocks; arch "discriminator": net basic, n_layers, pixel (input_nc counts all its input
   //   channels: A and B together in pix2pix); arch "transformer": the fast-style net (ngf: width of its first
   //   layer, 32 in pytorch/examples; the others are 2x and 4x it); "vgg16" / "vgg19".
-  std::string arch = "generator";
+  Arch arch = Arch::Generator;
   std::string net = "unet_256";
   int ngf = 64;          // generator width
   int ndf = 64;          // discriminator width
@@ -37,6 +39,8 @@ struct ModelSpec {
 
 const char* norm_name(Norm n);
 Result<Norm> parse_norm(const std::string& s);
+const char* arch_name(Arch a);
+Result<Arch> parse_arch(const std::string& s);
 
 // Builders. Parameter names equal the reference state_dict keys.
 Graph unet(int input_nc, int output_nc, int num_downs, int ngf, Norm norm, bool dropout);

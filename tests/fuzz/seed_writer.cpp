@@ -89,7 +89,7 @@ void bundle_seed(const std::string& name, const p2p::ModelSpec& spec, const std:
 
 void bundle_seeds() {
   p2p::ModelSpec pixel;
-  pixel.arch = "discriminator";
+  pixel.arch = p2p::Arch::Discriminator;
   pixel.net = "pixel";
   pixel.ndf = 1;
   pixel.input_nc = 2;

@@ -239,7 +239,7 @@ TEST_F(Cli, BadInputGivesOneLineAndNothingWritten) {
   expect_one_line_error(r, "4 channels, the network takes 3");
   expect_nothing_written("y.npy");
   ModelSpec d;
-  d.arch = "discriminator", d.net = "basic", d.ndf = 4, d.input_nc = 6, d.output_nc = 1;
+  d.arch = p2p::Arch::Discriminator, d.net = "basic", d.ndf = 4, d.input_nc = 6, d.output_nc = 1;
   std::string dmodel = write_model(d, "d.safetensors");
   ASSERT_TRUE(save_png(path("rgb.png"), Image(64, 64, 3, 100)).ok());
   r = pix2pix("run --model " + dmodel + " --input " + path("rgb.png") + " --output " + path("y.npy"));

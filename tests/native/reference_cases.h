@@ -29,7 +29,7 @@ inline p2p::ModelSpec ref_generator(const std::string& net, p2p::Norm norm, int 
 
 inline p2p::ModelSpec ref_discriminator(const std::string& net, p2p::Norm norm, int ndf, int input_nc, int n_layers = 3) {
   p2p::ModelSpec s;
-  s.arch = "discriminator", s.net = net, s.norm = norm, s.ndf = ndf, s.input_nc = input_nc, s.output_nc = 1;
+  s.arch = p2p::Arch::Discriminator, s.net = net, s.norm = norm, s.ndf = ndf, s.input_nc = input_nc, s.output_nc = 1;
   s.n_layers_D = n_layers;
   return s;
 }

@@ -265,7 +265,7 @@ TEST_F(StyleCli, TrainStyleLowersItsLossResumesAndExportsABundle) {
   Result<Bundle> b = read_bundle(path("bundle"));
   ASSERT_TRUE(b.ok()) << b.error;
   EXPECT_EQ(b.value.task, "style");
-  EXPECT_EQ(b.value.spec.arch, "transformer");
+  EXPECT_EQ(b.value.spec.arch, p2p::Arch::Transformer);
   EXPECT_EQ(b.value.spec.ngf, 4);
   EXPECT_TRUE(b.value.fp16);
   EXPECT_EQ(b.value.height, 64);

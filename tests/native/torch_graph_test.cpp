@@ -60,7 +60,7 @@ TEST_P(TorchGraphReference, ReproducesOutputs) {
   ASSERT_TRUE(net->load_weights(w.value).ok());
   torch::NoGradGuard no_grad;
   torch::Tensor x = load_tensor(dir + "input.npy");
-  const double tol = c.spec.arch == "transformer" ? 1e-5 * 255 : 1e-5;
+  const double tol = c.spec.arch == p2p::Arch::Transformer ? 1e-5 * 255 : 1e-5;
   net->set_mode(RunMode::eval(NormMode::Running));
   double eval = max_diff(net->forward(x), load_tensor(dir + c.running_output));
   std::printf("[ fixture  ] %-32s running stats: max abs diff %.3g\n", c.name().c_str(), eval);
@@ -82,9 +82,9 @@ INSTANTIATE_TEST_SUITE_P(Sets, TorchGraphReference, ::testing::ValuesIn(p2p_test
 TEST(TorchGraph, ParameterCountsAndNamesFollowTheGraph) {
   ModelSpec t = ModelSpec::transformer();
   ModelSpec d;
-  d.arch = "discriminator", d.net = "basic", d.input_nc = 6;
+  d.arch = p2p::Arch::Discriminator, d.net = "basic", d.input_nc = 6;
   ModelSpec v;
-  v.arch = "vgg19";
+  v.arch = p2p::Arch::Vgg19;
   for (const ModelSpec& s : {generator("unet_256", Norm::Batch, 64, true), generator("resnet_9blocks", Norm::Instance, 64, false),
                              d, t, v}) {
     SCOPED_TRACE(s.describe());
@@ -108,12 +108,12 @@ TEST(TorchGraph, ParameterCountsAndNamesFollowTheGraph) {
 TEST(TorchGraph, BackwardReachesEveryParameter) {
   torch::manual_seed(0);
   ModelSpec d;
-  d.arch = "discriminator", d.net = "basic", d.ndf = 8, d.input_nc = 6;
+  d.arch = p2p::Arch::Discriminator, d.net = "basic", d.ndf = 8, d.input_nc = 6;
   for (const ModelSpec& s : {generator("unet_128", Norm::Batch, 8, true), d}) {
     SCOPED_TRACE(s.describe());
     GraphModule net = module_for(s);
     net->train();
-    torch::Tensor x = torch::randn({2, s.arch == "generator" ? 3 : 6, 128, 128});
+    torch::Tensor x = torch::randn({2, s.arch == p2p::Arch::Generator ? 3 : 6, 128, 128});
     torch::Tensor y = net->forward(x);
     (y * torch::randn_like(y)).sum().backward();
     for (const auto& p : net->named_parameters()) {

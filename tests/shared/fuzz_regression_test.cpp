@@ -29,7 +29,7 @@ std::vector<uint8_t> fuzz_input(const std::string& fuzzer, const std::string& na
 // was undefined behaviour (bundle_fuzz). Every such field now refuses numbers out of range, huge or not.
 TEST(FuzzRegression, BundleRefusesWholeNumbersOutOfRange) {
   ModelSpec spec;
-  spec.arch = "discriminator";
+  spec.arch = p2p::Arch::Discriminator;
   spec.net = "pixel";
   spec.ndf = 1;
   spec.input_nc = 2;

@@ -14,7 +14,7 @@ ModelSpec gen(const std::string& net, Norm norm) {
 }
 ModelSpec disc(const std::string& net, Norm norm, int input_nc = 6) {
   ModelSpec s;
-  s.arch = "discriminator";
+  s.arch = Arch::Discriminator;
   s.net = net;
   s.norm = norm;
   s.input_nc = input_nc;
