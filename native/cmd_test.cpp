@@ -100,11 +100,10 @@ Image with_aspect(const Image& img, float ratio) {
   return img;
 }
 
-}  // namespace
-
-int cmd_test(const Args& args) {
-  TestOptions t;
-  bool load_given = false, crop_given = false, help = false;
+// The command line over the run's recorded options, checked; `help` when --help was asked (and printed).
+Result<TestOptions> read_test_options(const Args& args, bool& help) {
+  using R = Result<TestOptions>;
+  bool load_given = false, crop_given = false;
   auto parse = [&](TestOptions& into) -> Status {
     Options o("test", "Run a trained generator on a dataset phase: an HTML page of results and metrics.json.");
     add_test_options(o, into);
@@ -117,20 +116,105 @@ int cmd_test(const Args& args) {
       if (o.given(k)) into.arch_given.push_back(k);
     return Status::Ok();
   };
-  if (Status st = parse(t); !st.ok()) return fail("test", st.error, 2);
-  if (help) return 0;
-  {  // again, over the run's options
-    TestOptions merged;
-    merged.name = t.name, merged.checkpoints_dir = t.checkpoints_dir;
-    if (Status st = apply_run_options(merged); !st.ok()) return fail("test", st.error, 2);
-    if (Status st = parse(merged); !st.ok()) return fail("test", st.error, 2);
-    t = merged;
-  }
+  TestOptions given;
+  if (Status st = parse(given); !st.ok() || help) return R::Fail(st.error);
+  TestOptions t;  // again, over the run's options
+  t.name = given.name, t.checkpoints_dir = given.checkpoints_dir;
+  if (Status st = apply_run_options(t); !st.ok()) return R::Fail(st.error);
+  if (Status st = parse(t); !st.ok()) return R::Fail(st.error);
   if (!load_given) t.load_size = t.crop_size;
   else if (!crop_given) t.crop_size = t.load_size;
-  if (t.dataroot.empty()) return fail("test", "--dataroot is required (or DATA_ROOT=...)", 2);
+  if (t.dataroot.empty()) return R::Fail("--dataroot is required (or DATA_ROOT=...)");
   if (t.num_test < 1 || t.load_size < 1 || t.crop_size < 1 || !(t.aspect_ratio > 0) || t.max_dataset_size < 0)
-    return fail("test", "--num_test, --load_size, --crop_size and --aspect_ratio must be positive", 2);
+    return R::Fail("--num_test, --load_size, --crop_size and --aspect_ratio must be positive");
+  return {t, ""};
+}
+
+Result<Dataset> open_test_data(const TestOptions& t, const ModelSpec& spec) {
+  DatasetOptions dopt;
+  dopt.dataroot = t.dataroot, dopt.phase = t.phase, dopt.layout = t.layout, dopt.direction = t.direction;
+  dopt.input_nc = spec.input_nc, dopt.output_nc = spec.output_nc;
+  Result<Preprocess> preprocess = parse_preprocess(t.preprocess);
+  if (!preprocess.ok()) return Result<Dataset>::Fail(preprocess.error);
+  dopt.preprocess = preprocess.value;
+  dopt.load_size = t.load_size, dopt.crop_size = t.crop_size, dopt.flip = false;
+  dopt.max_dataset_size = size_t(t.max_dataset_size), dopt.seed = uint64_t(t.seed);
+  return Dataset::open(dopt);
+}
+
+// What the images gave: a row of the page each, the metrics, and the time in the network.
+struct TestRun {
+  std::vector<ResultRow> rows;
+  MetricsAccumulator metrics;
+  double seconds = 0;
+};
+
+// The first `count` pairs through the network, their images saved under dir; 0, or fail()'s exit code.
+int run_test_images(const TestOptions& t, const std::string& model_path, const ModelFile& m, const Dataset& data,
+                    size_t count, bool dropout, torch::Device device, const std::string& dir, TestRun& run) {
+  const SizeRule rule = valid_sizes(m.graph);
+  GraphModule net(m.graph);
+  if (Status st = net->load_weights(m.weights); !st.ok()) return fail("test", model_path + ": " + st.error, 2);
+  net->to(device);
+  torch::NoGradGuard no_grad;
+  LoaderOptions lo;
+  lo.shuffle = false;
+  lo.threads = std::max(1, t.num_threads);
+  Loader loader(data, lo);
+  for (size_t i = 0; i < count; i++) {
+    Batch b = loader.next();
+    if (!b.error.empty()) return fail("test", b.error, 2);
+    RunMode mode = RunMode::eval(t.eval ? NormMode::Running : default_norm_mode(m.spec));
+    mode.dropout_noise = dropout;
+    mode.dropout_seed = int64_t(t.seed) + int64_t(i);
+    net->set_mode(mode);
+    const int64_t h = b.a.shape[2], w = b.a.shape[3];
+    // Fully convolutional: sizes the network cannot take are reflect-padded and the output cropped back.
+    Tensor in = h % rule.multiple || w % rule.multiple || h < rule.minimum || w < rule.minimum
+                    ? pad_reflect_to_multiple(b.a, std::max(rule.multiple, rule.minimum))
+                    : b.a;
+    if (Result<ShapeInfo> s = infer_shapes(m.graph, in.shape[2], in.shape[3]); !s.ok())
+      return fail("test", b.a_paths[0] + ": " + s.error, 2);
+    auto t0 = std::chrono::steady_clock::now();
+    torch::Tensor out = net->forward(to_torch(in).to(device));
+    Tensor fake = crop_tensor(from_torch(out), h, w);
+    run.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    Image real_a = tensor_to_image(b.a), fake_b = tensor_to_image(fake), real_b = tensor_to_image(b.b);
+    ImageMetrics im = run.metrics.add(fake_b, real_b);
+    Result<ResultRow> row = save_result_images(dir, b.names[0], with_aspect(real_a, t.aspect_ratio),
+                                               with_aspect(fake_b, t.aspect_ratio), with_aspect(real_b, t.aspect_ratio));
+    if (!row.ok()) return fail("test", row.error);
+    row.value.has_metrics = true;
+    row.value.metrics = im;
+    run.rows.push_back(std::move(row.value));
+  }
+  return 0;
+}
+
+TestPageInfo test_page_info(const TestOptions& t, const std::string& model_path, const ModelSpec& spec, size_t count,
+                            size_t pairs, bool dropout, double seconds, const torch::Device& device) {
+  TestPageInfo info;
+  info.title = t.name + ", " + t.phase + ", epoch " + t.epoch;
+  info.details = {{"model", model_path + " (" + spec.describe() + ")"},
+                  {"dataset", t.dataroot + " (" + t.phase + ", " + t.direction + ", " + std::to_string(count) + " of " +
+                                  std::to_string(pairs) + " pairs)"},
+                  {"protocol", t.eval ? "--eval: running statistics, no dropout"
+                               : !dropout ? "reference: each image's own statistics, no dropout (--no_dropout or none in the network)"
+                                      : "reference: each image's own statistics, dropout as noise (seed " + std::to_string(t.seed) + ")"},
+                  {"preprocess", t.preprocess + " load_size " + std::to_string(t.load_size) + " crop_size " + std::to_string(t.crop_size)},
+                  {"time", json_number(std::round(seconds / double(std::max<size_t>(1, count)) * 1e4) / 10) + " ms per image on " +
+                               device.str()}};
+  return info;
+}
+
+}  // namespace
+
+int cmd_test(const Args& args) {
+  bool help = false;
+  Result<TestOptions> options = read_test_options(args, help);
+  if (help) return 0;
+  if (!options.ok()) return fail("test", options.error, 2);
+  const TestOptions& t = options.value;
   std::string note;
   torch::Device device(torch::kCPU);
   if (Status st = select_device(t.gpu_ids, device, note); !st.ok()) return fail("test", st.error, 2);
@@ -142,81 +226,23 @@ int cmd_test(const Args& args) {
   const ModelSpec& spec = m.value.spec;
   if (spec.arch != Arch::Generator) return fail("test", model_path + " holds " + spec.describe() + ", not a generator", 2);
   if (Status st = check_arch_options(t, spec, model_path); !st.ok()) return fail("test", st.error, 2);
+  if (valid_sizes(m.value.graph).multiple == 0) return fail("test", spec.describe() + " takes no input size up to 4096", 2);
   const bool dropout = !t.eval && spec.dropout && t.arch.dropout;
-
-  DatasetOptions dopt;
-  dopt.dataroot = t.dataroot, dopt.phase = t.phase, dopt.layout = t.layout, dopt.direction = t.direction;
-  dopt.input_nc = spec.input_nc, dopt.output_nc = spec.output_nc;
-  Result<Preprocess> preprocess = parse_preprocess(t.preprocess);
-  if (!preprocess.ok()) return fail("test", preprocess.error, 2);
-  dopt.preprocess = preprocess.value;
-  dopt.load_size = t.load_size, dopt.crop_size = t.crop_size, dopt.flip = false;
-  dopt.max_dataset_size = size_t(t.max_dataset_size), dopt.seed = uint64_t(t.seed);
-  Result<Dataset> data = Dataset::open(dopt);
+  Result<Dataset> data = open_test_data(t, spec);
   if (!data.ok()) return fail("test", data.error, 2);
 
-  const SizeRule rule = valid_sizes(m.value.graph);
-  if (rule.multiple == 0) return fail("test", spec.describe() + " takes no input size up to 4096", 2);
   const std::string dir = t.results_dir + "/" + t.name + "/" + t.phase + "_" + t.epoch;
   const size_t count = std::min(data.value.size(), size_t(t.num_test));
   if (!note.empty()) std::printf("%s\n", note.c_str());
-
-  std::vector<ResultRow> rows;
-  MetricsAccumulator metrics;
-  double seconds = 0;
+  TestRun run;
   try {
-    GraphModule net(m.value.graph);
-    if (Status st = net->load_weights(m.value.weights); !st.ok()) return fail("test", model_path + ": " + st.error, 2);
-    net->to(device);
-    torch::NoGradGuard no_grad;
-    LoaderOptions lo;
-    lo.shuffle = false;
-    lo.threads = std::max(1, t.num_threads);
-    Loader loader(data.value, lo);
-    for (size_t i = 0; i < count; i++) {
-      Batch b = loader.next();
-      if (!b.error.empty()) return fail("test", b.error, 2);
-      RunMode mode = RunMode::eval(t.eval ? NormMode::Running : default_norm_mode(spec));
-      mode.dropout_noise = dropout;
-      mode.dropout_seed = int64_t(t.seed) + int64_t(i);
-      net->set_mode(mode);
-      const int64_t h = b.a.shape[2], w = b.a.shape[3];
-      // Fully convolutional: sizes the network cannot take are reflect-padded and the output cropped back.
-      Tensor in = h % rule.multiple || w % rule.multiple || h < rule.minimum || w < rule.minimum
-                      ? pad_reflect_to_multiple(b.a, std::max(rule.multiple, rule.minimum))
-                      : b.a;
-      if (Result<ShapeInfo> s = infer_shapes(m.value.graph, in.shape[2], in.shape[3]); !s.ok())
-        return fail("test", b.a_paths[0] + ": " + s.error, 2);
-      auto t0 = std::chrono::steady_clock::now();
-      torch::Tensor out = net->forward(to_torch(in).to(device));
-      Tensor fake = crop_tensor(from_torch(out), h, w);
-      seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      Image real_a = tensor_to_image(b.a), fake_b = tensor_to_image(fake), real_b = tensor_to_image(b.b);
-      ImageMetrics im = metrics.add(fake_b, real_b);
-      Result<ResultRow> row = save_result_images(dir, b.names[0], with_aspect(real_a, t.aspect_ratio),
-                                                 with_aspect(fake_b, t.aspect_ratio), with_aspect(real_b, t.aspect_ratio));
-      if (!row.ok()) return fail("test", row.error);
-      row.value.has_metrics = true;
-      row.value.metrics = im;
-      rows.push_back(std::move(row.value));
-    }
+    if (int code = run_test_images(t, model_path, m.value, data.value, count, dropout, device, dir, run)) return code;
   } catch (const std::exception& e) {
     return fail("test", one_line(e));
   }
-
-  MetricsSummary summary = metrics.summary();
-  TestPageInfo info;
-  info.title = t.name + ", " + t.phase + ", epoch " + t.epoch;
-  info.details = {{"model", model_path + " (" + spec.describe() + ")"},
-                  {"dataset", t.dataroot + " (" + t.phase + ", " + t.direction + ", " + std::to_string(count) + " of " +
-                                  std::to_string(data.value.size()) + " pairs)"},
-                  {"protocol", t.eval ? "--eval: running statistics, no dropout"
-                               : !dropout ? "reference: each image's own statistics, no dropout (--no_dropout or none in the network)"
-                                      : "reference: each image's own statistics, dropout as noise (seed " + std::to_string(t.seed) + ")"},
-                  {"preprocess", t.preprocess + " load_size " + std::to_string(t.load_size) + " crop_size " + std::to_string(t.crop_size)},
-                  {"time", json_number(std::round(seconds / double(std::max<size_t>(1, count)) * 1e4) / 10) + " ms per image on " +
-                               device.str()}};
-  if (Status st = write_test_page(dir, info, rows, &summary); !st.ok()) return fail("test", st.error);
+  MetricsSummary summary = run.metrics.summary();
+  TestPageInfo info = test_page_info(t, model_path, spec, count, data.value.size(), dropout, run.seconds, device);
+  if (Status st = write_test_page(dir, info, run.rows, &summary); !st.ok()) return fail("test", st.error);
   std::printf("%zu images: L1 %.4f  PSNR %s dB  SSIM %.4f  Lab intersection %.3f/%.3f/%.3f -> %s/index.html\n", count,
               summary.l1, format_psnr(summary.psnr).c_str(), summary.ssim, summary.lab_set[0], summary.lab_set[1],
               summary.lab_set[2], dir.c_str());

@@ -328,6 +328,70 @@ int Trainer::run(TrainProgress pos) {
   return 0;
 }
 
+Result<Dataset> open_train_data(const TrainOptions& t) {
+  DatasetOptions dopt;
+  dopt.dataroot = t.dataroot, dopt.phase = t.phase, dopt.layout = t.layout, dopt.direction = t.direction;
+  dopt.input_nc = t.input_nc, dopt.output_nc = t.output_nc;
+  Result<Preprocess> preprocess = parse_preprocess(t.preprocess);
+  if (!preprocess.ok()) return Result<Dataset>::Fail(preprocess.error);
+  dopt.preprocess = preprocess.value;
+  dopt.load_size = t.load_size, dopt.crop_size = t.crop_size, dopt.flip = t.flip;
+  dopt.max_dataset_size = size_t(t.max_dataset_size), dopt.seed = uint64_t(t.seed);
+  return Dataset::open(dopt);
+}
+
+Result<ObjectiveOptions> objective_options(const TrainOptions& t) {
+  Result<GanMode> gan_mode = parse_gan_mode(t.gan_mode);
+  if (!gan_mode.ok()) return Result<ObjectiveOptions>::Fail(gan_mode.error);
+  ObjectiveOptions obj;
+  obj.gan_mode = gan_mode.value, obj.lambda_L1 = t.lambda_L1, obj.lambda_gp = t.lambda_gp, obj.use_GAN = t.use_GAN, obj.use_L1 = t.use_L1;
+  obj.condition_GAN = t.condition_GAN, obj.lr = t.lr, obj.beta1 = t.beta1;
+  return {obj, ""};
+}
+
+LrSchedule lr_schedule(const TrainOptions& t) {
+  LrSchedule schedule;
+  schedule.policy = t.lr_policy, schedule.base_lr = t.lr_exact(), schedule.n_epochs = t.n_epochs;
+  schedule.n_epochs_decay = t.n_epochs_decay, schedule.epoch_count = t.epoch_count, schedule.lr_decay_iters = t.lr_decay_iters;
+  return schedule;
+}
+
+// Where the run starts: the checkpoint it resumes (the default, latest, is the newest complete one: an
+// iter_N one under --save_by_iter, say), or freshly initialised networks.
+Result<TrainProgress> starting_point(const TrainOptions& t, bool epoch_count_given, const std::string& ckpt_dir,
+                                     const std::string& newest, Pix2PixModel& model, LrSchedule& schedule) {
+  using R = Result<TrainProgress>;
+  TrainProgress pos;
+  pos.epoch = t.epoch_count;
+  if (!t.continue_train) {
+    torch::manual_seed(uint64_t(t.seed));
+    if (Status st = init_network(model.G, t.init_type, t.init_gain); !st.ok()) return R::Fail(st.error);
+    if (model.D)
+      if (Status st = init_network(model.D, t.init_type, t.init_gain); !st.ok()) return R::Fail(st.error);
+    return {pos, ""};
+  }
+  const std::string label = t.epoch == "latest" && !newest.empty() ? newest : t.epoch;
+  R loaded = load_checkpoint(ckpt_dir, label, model, schedule);
+  if (!loaded.ok()) return loaded;
+  pos = loaded.value;
+  std::printf("resuming from %s/%s: epoch %lld, %lld images\n", ckpt_dir.c_str(), label.c_str(), (long long)pos.epoch,
+              (long long)pos.total_iters);
+  if (epoch_count_given) {
+    // As the reference: epoch K starts afresh from the loaded weights.
+    pos.epoch = t.epoch_count, pos.epoch_iter = pos.epoch_batches = 0, pos.epoch_done = false;
+    pos.epoch_l1_sum = 0, pos.epoch_l1_count = 0;
+  }
+  return {pos, ""};
+}
+
+// options.json, and log.jsonl emptied for a new run or cut back to the checkpoint for a resumed one.
+Status write_run_files(const TrainOptions& t, const TrainProgress& pos) {
+  const std::string run_dir = t.run_dir();
+  if (Status st = make_dirs(run_dir + "/checkpoints"); !st.ok()) return st;
+  if (Status st = write_file_atomic(run_dir + "/options.json", to_json(t).dump(2) + "\n"); !st.ok()) return st;
+  return t.continue_train ? trim_log(run_dir + "/log.jsonl", pos.total_iters) : write_file_atomic(run_dir + "/log.jsonl", std::string());
+}
+
 }  // namespace
 
 int cmd_train(const Args& args) {
@@ -346,18 +410,9 @@ int cmd_train(const Args& args) {
   if (Result<Graph> b = build(g); !b.ok()) return fail("train", "--netG: " + b.error, 2);
   if (t.use_GAN)
     if (Result<Graph> b = build(d); !b.ok()) return fail("train", "--netD: " + b.error, 2);
-
-  DatasetOptions dopt;
-  dopt.dataroot = t.dataroot, dopt.phase = t.phase, dopt.layout = t.layout, dopt.direction = t.direction;
-  dopt.input_nc = t.input_nc, dopt.output_nc = t.output_nc;
-  Result<Preprocess> preprocess = parse_preprocess(t.preprocess);
-  if (!preprocess.ok()) return fail("train", preprocess.error, 2);
-  dopt.preprocess = preprocess.value;
-  Result<GanMode> gan_mode = parse_gan_mode(t.gan_mode);
-  if (!gan_mode.ok()) return fail("train", gan_mode.error, 2);
-  dopt.load_size = t.load_size, dopt.crop_size = t.crop_size, dopt.flip = t.flip;
-  dopt.max_dataset_size = size_t(t.max_dataset_size), dopt.seed = uint64_t(t.seed);
-  Result<Dataset> data = Dataset::open(dopt);
+  Result<ObjectiveOptions> objective = objective_options(t);
+  if (!objective.ok()) return fail("train", objective.error, 2);
+  Result<Dataset> data = open_train_data(t);
   if (!data.ok()) return fail("train", data.error, 2);
 
   const std::string run_dir = t.run_dir(), ckpt_dir = run_dir + "/checkpoints";
@@ -374,49 +429,19 @@ int cmd_train(const Args& args) {
   }
 
   try {
-    ObjectiveOptions obj;
-    obj.gan_mode = gan_mode.value, obj.lambda_L1 = t.lambda_L1, obj.lambda_gp = t.lambda_gp, obj.use_GAN = t.use_GAN, obj.use_L1 = t.use_L1;
-    obj.condition_GAN = t.condition_GAN, obj.lr = t.lr, obj.beta1 = t.beta1;
-    Pix2PixModel model(g, d, obj, device);
+    Pix2PixModel model(g, d, objective.value, device);
     model.set_bf16(t.bf16 && device.is_cuda());
-    LrSchedule schedule;
-    schedule.policy = t.lr_policy, schedule.base_lr = t.lr_exact(), schedule.n_epochs = t.n_epochs;
-    schedule.n_epochs_decay = t.n_epochs_decay, schedule.epoch_count = t.epoch_count, schedule.lr_decay_iters = t.lr_decay_iters;
-
-    TrainProgress pos;
-    pos.epoch = t.epoch_count;
-    if (t.continue_train) {
-      // The default, latest, is the newest complete checkpoint (an iter_N one under --save_by_iter, say).
-      const std::string label = t.epoch == "latest" && !newest.empty() ? newest : t.epoch;
-      Result<TrainProgress> loaded = load_checkpoint(ckpt_dir, label, model, schedule);
-      if (!loaded.ok()) return fail("train", loaded.error, 2);
-      pos = loaded.value;
-      std::printf("resuming from %s/%s: epoch %lld, %lld images\n", ckpt_dir.c_str(), label.c_str(), (long long)pos.epoch,
-                  (long long)pos.total_iters);
-      if (epoch_count_given) {
-        // As the reference: epoch K starts afresh from the loaded weights.
-        pos.epoch = t.epoch_count, pos.epoch_iter = pos.epoch_batches = 0, pos.epoch_done = false;
-        pos.epoch_l1_sum = 0, pos.epoch_l1_count = 0;
-      }
-    } else {
-      torch::manual_seed(uint64_t(t.seed));
-      if (Status st = init_network(model.G, t.init_type, t.init_gain); !st.ok()) return fail("train", st.error, 2);
-      if (model.D)
-        if (Status st = init_network(model.D, t.init_type, t.init_gain); !st.ok()) return fail("train", st.error, 2);
-    }
-
+    LrSchedule schedule = lr_schedule(t);
+    Result<TrainProgress> pos = starting_point(t, epoch_count_given, ckpt_dir, newest, model, schedule);
+    if (!pos.ok()) return fail("train", pos.error, 2);
     // Everything checked: now the run's files.
-    if (Status st = make_dirs(ckpt_dir); !st.ok()) return fail("train", st.error);
-    if (Status st = write_file_atomic(run_dir + "/options.json", to_json(t).dump(2) + "\n"); !st.ok()) return fail("train", st.error);
-    Status log = t.continue_train ? trim_log(run_dir + "/log.jsonl", pos.total_iters)
-                                  : write_file_atomic(run_dir + "/log.jsonl", std::string());
-    if (!log.ok()) return fail("train", log.error);
+    if (Status st = write_run_files(t, pos.value); !st.ok()) return fail("train", st.error);
     if (!note.empty()) std::printf("%s\n", note.c_str());
     if (t.bf16 && !device.is_cuda()) std::printf("--bf16 applies on CUDA only: training in float32\n");
     std::printf("run %s: G %s (%lld parameters), D %s, seed %d\n", run_dir.c_str(), g.describe().c_str(),
                 (long long)count_parameters(model.G->graph()), model.D ? d.describe().c_str() : "none", t.seed);
     Trainer trainer(t, device, data.value, model, schedule);
-    return trainer.run(pos);
+    return trainer.run(pos.value);
   } catch (const std::exception& e) {
     return fail("train", one_line(e));
   }
