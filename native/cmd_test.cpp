@@ -150,9 +150,9 @@ struct TestRun {
 };
 
 // The first `count` pairs through the network, their images saved under dir; 0, or fail()'s exit code.
-int run_test_images(const TestOptions& t, const std::string& model_path, const ModelFile& m, const Dataset& data,
-                    size_t count, bool dropout, torch::Device device, const std::string& dir, TestRun& run) {
-  const SizeRule rule = valid_sizes(m.graph);
+int run_test_images(const TestOptions& t, const std::string& model_path, const ModelFile& m, const SizeRule& rule,
+                    const Dataset& data, size_t count, bool dropout, torch::Device device, const std::string& dir,
+                    TestRun& run) {
   GraphModule net(m.graph);
   if (Status st = net->load_weights(m.weights); !st.ok()) return fail("test", model_path + ": " + st.error, 2);
   net->to(device);
@@ -226,7 +226,8 @@ int cmd_test(const Args& args) {
   const ModelSpec& spec = m.value.spec;
   if (spec.arch != Arch::Generator) return fail("test", model_path + " holds " + spec.describe() + ", not a generator", 2);
   if (Status st = check_arch_options(t, spec, model_path); !st.ok()) return fail("test", st.error, 2);
-  if (valid_sizes(m.value.graph).multiple == 0) return fail("test", spec.describe() + " takes no input size up to 4096", 2);
+  const SizeRule rule = valid_sizes(m.value.graph);
+  if (rule.multiple == 0) return fail("test", spec.describe() + " takes no input size up to 4096", 2);
   const bool dropout = !t.eval && spec.dropout && t.arch.dropout;
   Result<Dataset> data = open_test_data(t, spec);
   if (!data.ok()) return fail("test", data.error, 2);
@@ -236,7 +237,7 @@ int cmd_test(const Args& args) {
   if (!note.empty()) std::printf("%s\n", note.c_str());
   TestRun run;
   try {
-    if (int code = run_test_images(t, model_path, m.value, data.value, count, dropout, device, dir, run)) return code;
+    if (int code = run_test_images(t, model_path, m.value, rule, data.value, count, dropout, device, dir, run)) return code;
   } catch (const std::exception& e) {
     return fail("test", one_line(e));
   }

@@ -8,6 +8,8 @@
 #include <iterator>
 #include <tuple>
 
+#include "shared/choice.h"
+
 namespace p2p {
 
 namespace fs = std::filesystem;
@@ -87,10 +89,8 @@ const std::vector<std::string>& preprocess_names() {
 const char* preprocess_name(Preprocess p) { return preprocess_names()[size_t(p)].c_str(); }
 
 Result<Preprocess> parse_preprocess(const std::string& name) {
-  const std::vector<std::string>& names = preprocess_names();
-  for (size_t i = 0; i < names.size(); i++)
-    if (names[i] == name) return {Preprocess(i), ""};
-  return Result<Preprocess>::Fail("unknown preprocess '" + printable(name) + "' (resize_and_crop, crop, scale_width, scale_width_and_crop, none)");
+  Result<int> i = parse_choice("preprocess", name, preprocess_names());
+  return i.ok() ? Result<Preprocess>{Preprocess(i.value), ""} : Result<Preprocess>::Fail(i.error);
 }
 
 Transform random_transform(const DatasetOptions& opt, int width, int height, std::mt19937& rng) {

@@ -1,6 +1,7 @@
 #include "native/pix2pix_model.h"
 
 #include "native/autocast.h"
+#include "shared/choice.h"
 
 namespace p2p {
 
@@ -43,10 +44,8 @@ const std::vector<std::string>& gan_mode_names() {
 }
 
 Result<GanMode> parse_gan_mode(const std::string& name) {
-  const std::vector<std::string>& names = gan_mode_names();
-  for (size_t i = 0; i < names.size(); i++)
-    if (names[i] == name) return {GanMode(i), ""};
-  return Result<GanMode>::Fail("unknown gan_mode '" + printable(name) + "' (vanilla, lsgan, wgangp)");
+  Result<int> i = parse_choice("gan_mode", name, gan_mode_names());
+  return i.ok() ? Result<GanMode>{GanMode(i.value), ""} : Result<GanMode>::Fail(i.error);
 }
 
 torch::Tensor Pix2PixModel::gan_loss(const torch::Tensor& pred, bool real) const {

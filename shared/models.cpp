@@ -5,6 +5,8 @@
 
 #include <cstdlib>
 
+#include "choice.h"
+
 namespace p2p {
 
 namespace {
@@ -176,22 +178,19 @@ Graph vgg_features(int depth, const std::vector<std::string>& taps, int width) {
 const char* norm_name(Norm n) { return n == Norm::Batch ? "batch" : n == Norm::Instance ? "instance" : "none"; }
 
 Result<Norm> parse_norm(const std::string& s) {
-  if (s == "batch") return {Norm::Batch, ""};
-  if (s == "instance") return {Norm::Instance, ""};
-  if (s == "none") return {Norm::None, ""};
-  return Result<Norm>::Fail("unknown norm '" + printable(s) + "' (batch, instance, none)");
+  Result<int> i = parse_choice("norm", s, {"batch", "instance", "none"});  // Norm's order
+  return i.ok() ? Result<Norm>{Norm(i.value), ""} : Result<Norm>::Fail(i.error);
 }
 
 namespace {
-const char* const kArchNames[] = {"generator", "discriminator", "transformer", "vgg16", "vgg19"};
+const std::vector<std::string> kArchNames = {"generator", "discriminator", "transformer", "vgg16", "vgg19"};
 }
 
-const char* arch_name(Arch a) { return kArchNames[int(a)]; }
+const char* arch_name(Arch a) { return kArchNames[size_t(a)].c_str(); }
 
 Result<Arch> parse_arch(const std::string& s) {
-  for (int i = 0; i < 5; i++)
-    if (s == kArchNames[i]) return {Arch(i), ""};
-  return Result<Arch>::Fail("unknown arch '" + printable(s) + "' (generator, discriminator, transformer, vgg16, vgg19)");
+  Result<int> i = parse_choice("arch", s, kArchNames);
+  return i.ok() ? Result<Arch>{Arch(i.value), ""} : Result<Arch>::Fail(i.error);
 }
 
 namespace {

@@ -125,6 +125,10 @@ TEST(Graph, SpecMetadataRoundTrip) {
   EXPECT_FALSE(ModelSpec::from_metadata({{"arch", "generator"}, {"net", "unet_300"}}).ok());
   EXPECT_FALSE(ModelSpec::from_metadata({{"arch", "generator"}, {"ngf", "x"}}).ok());
   EXPECT_FALSE(ModelSpec::from_metadata({}).ok());
+  Result<ModelSpec> painter = ModelSpec::from_metadata({{"arch", "painter"}});
+  EXPECT_EQ(painter.error, "unknown arch 'painter' (generator, discriminator, transformer, vgg16, vgg19)");
+  for (Arch a : {Arch::Generator, Arch::Discriminator, Arch::Transformer, Arch::Vgg16, Arch::Vgg19})
+    EXPECT_EQ(parse_arch(arch_name(a)).value, a) << arch_name(a);
 }
 
 TEST(Graph, CheckWeightsNamesFirstMisfit) {
