@@ -16,6 +16,7 @@
 #include "native/commands.h"
 #include "native/dataset.h"
 #include "native/device_select.h"
+#include "native/distributed.h"
 #include "native/model_file.h"
 #include "native/pix2pix_model.h"
 #include "native/results_page.h"
@@ -36,9 +37,12 @@ extern "C" void on_sigint(int) {
   std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the program at once
 }
 
-// The seed of step `step`'s random draws (dropout, wgangp's mixing): a function of (seed, step) alone, so a
-// resumed run draws what the uninterrupted one drew.
-uint64_t step_seed(int64_t seed, int64_t step) { return splitmix64(splitmix64(uint64_t(seed)) ^ uint64_t(step)) >> 1; }
+// The seed of step `step`'s random draws (dropout, wgangp's mixing): a function of (seed, step, rank) alone, so
+// a resumed run draws what the uninterrupted one drew, and data-parallel ranks draw apart.
+uint64_t step_seed(int64_t seed, int64_t step, int rank) {
+  const uint64_t s = splitmix64(splitmix64(uint64_t(seed)) ^ uint64_t(step)) >> 1;
+  return rank == 0 ? s : splitmix64(s ^ uint64_t(rank)) >> 1;
+}
 
 // Parses, merging the run's options.json when resuming: stored values stand unless given again.
 Result<TrainOptions> parse_options(const Args& args, bool& help, bool& epoch_count_given) {
@@ -95,11 +99,13 @@ struct DeviceBatch {
 
 class Trainer {
  public:
-  Trainer(TrainOptions t, torch::Device device, const Dataset& data, Pix2PixModel& model, LrSchedule schedule)
-      : t_(std::move(t)), device_(device), data_(data), model_(model), schedule_(schedule),
-        run_dir_(t_.run_dir()), ckpt_dir_(run_dir_ + "/checkpoints"),
+  Trainer(TrainOptions t, torch::Device device, const Dataset& data, Pix2PixModel& model, LrSchedule schedule,
+          DataParallel* dp)
+      : t_(std::move(t)), device_(device), data_(data), model_(model), schedule_(schedule), dp_(dp),
+        main_(!dp || dp->main()), ranks_(dp ? dp->size() : 1), me_(dp ? "train (" + dp->who() + ")" : "train"), run_dir_(t_.run_dir()), ckpt_dir_(run_dir_ + "/checkpoints"),
         reporter_(run_dir_ + "/log.jsonl", t_.use_GAN, t_.use_L1) {
     options_json_ = to_json(t_).dump(2);
+    if (!main_) reporter_.silence();
   }
 
   // Trains from `pos` (a fresh epoch when !pos.epoch_done and epoch_batches == 0) to the last epoch.
@@ -119,6 +125,10 @@ class Trainer {
   const Dataset& data_;
   Pix2PixModel& model_;
   LrSchedule schedule_;
+  DataParallel* dp_;  // null: a single process
+  bool main_;         // writes the run's files: rank 0
+  int ranks_;
+  std::string me_;  // the command, in messages
   std::string run_dir_, ckpt_dir_, options_json_;
   TrainReporter reporter_;
   std::set<std::pair<int64_t, int64_t>> sizes_ok_;
@@ -162,6 +172,7 @@ Status Trainer::check_size(const torch::Tensor& A) {
 }
 
 Status Trainer::save(const std::string& label, const TrainProgress& pos) {
+  if (!main_) return Status::Ok();
   std::map<std::string, std::string> meta = {{"source", "pix2pix train"},
                                              {"run", t_.name},
                                              {"dataset", base_name(t_.dataroot)},
@@ -173,6 +184,7 @@ Status Trainer::save(const std::string& label, const TrainProgress& pos) {
 }
 
 Status Trainer::display(const DeviceBatch& b, const TrainProgress& pos, bool running) {
+  if (!main_) return Status::Ok();
   if (b.A.defined()) {
     // The training page's sample: the test protocol's forward (image statistics, seeded dropout noise), which
     // leaves the running statistics and torch's random stream untouched.
@@ -197,13 +209,14 @@ Status Trainer::display(const DeviceBatch& b, const TrainProgress& pos, bool run
                   {"learning rate", json_number(model_.lr())},
                   {"speed", reporter_.images_per_second() > 0
                                 ? json_number(std::round(reporter_.images_per_second() * 10) / 10) + " images/s" : "-"},
-                  {"device", device_.str() + (t_.bf16 && device_.is_cuda() ? " (bf16)" : "")}};
+                  {"device", device_.str() + (t_.bf16 && device_.is_cuda() ? " (bf16)" : "") +
+                                 (ranks_ > 1 ? " x " + std::to_string(ranks_) + " ranks" : "")}};
   return write_training_page(run_dir_, info);
 }
 
 int Trainer::stop(const std::string& why, int code, const TrainProgress& pos, bool saved) {
   if (!saved)
-    if (Status st = save("latest", pos); !st.ok()) return fail("train", st.error);
+    if (Status st = save("latest", pos); !st.ok()) return fail(me_, st.error);
   display(DeviceBatch{}, pos, false);
   reporter_.say(why + ": saved " + ckpt_dir_ + "/latest_* at epoch " + std::to_string(pos.epoch) + ", " +
       std::to_string(pos.total_iters) + " images (resume with --continue_train)");
@@ -211,15 +224,18 @@ int Trainer::stop(const std::string& why, int code, const TrainProgress& pos, bo
 }
 
 // One optimisation step on `cur`, then the log record, the training page and the periodic checkpoint.
+// Data-parallel, every rank's batch has the same size (the loader pads as DistributedSampler): the step
+// counts them all.
 Status Trainer::step(const DeviceBatch& cur, TrainProgress& pos, bool epoch_end) {
-  const int64_t n = cur.A.size(0);
-  torch::manual_seed(step_seed(t_.seed, pos.steps));
+  const int64_t n = cur.A.size(0) * ranks_;
+  torch::manual_seed(step_seed(t_.seed, pos.steps, dp_ ? dp_->rank() : 0));
+  if (dp_) dp_->set_step(pos.steps);
   auto t0 = std::chrono::steady_clock::now();
   Losses l;
   try {
     l = model_.optimize(cur.A, cur.B);
   } catch (const std::exception& e) {
-    return Status::Fail(one_line(e));
+    return Status::Fail(dp_ ? dp_->explain_failure(one_line(e)) : one_line(e));
   }
   const double step_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const int64_t before = pos.total_iters;
@@ -262,12 +278,13 @@ int Trainer::run(TrainProgress pos) {
   lo.shuffle = !t_.serial_batches;
   lo.first_epoch = pos.epoch;
   lo.skip_unreadable = true;
+  if (dp_) lo.rank = dp_->rank(), lo.world_size = dp_->size();
   Loader loader(data_, lo);
   const size_t per_epoch = loader.batches_per_epoch();
   for (int64_t i = 0; i < pos.epoch_batches; i++)  // a mid-epoch resume: the batches already trained on
-    if (Batch b = loader.next(); !b.error.empty()) return fail("train", b.error, 2);
-  reporter_.start(last, loader.items_per_epoch(), per_epoch,
-                  int64_t(last - pos.epoch + 1) * int64_t(loader.items_per_epoch()) - pos.epoch_iter);
+    if (Batch b = loader.next(); !b.error.empty()) return fail(me_, b.error, 2);
+  const size_t epoch_items = loader.items_per_epoch() * size_t(ranks_);
+  reporter_.start(last, epoch_items, per_epoch, int64_t(last - pos.epoch + 1) * int64_t(epoch_items) - pos.epoch_iter);
 
   g_interrupted = false;
   std::signal(SIGINT, on_sigint);
@@ -276,7 +293,7 @@ int Trainer::run(TrainProgress pos) {
   } restore;
 
   Result<DeviceBatch> next = fetch(loader);
-  if (!next.ok()) return fail("train", next.error, 2);
+  if (!next.ok()) return fail(me_, next.error, 2);
   model_.set_lr(schedule_.lr(int(pos.epoch)));
   reporter_.say("epoch " + std::to_string(pos.epoch) + "/" + std::to_string(last) + (pos.epoch_batches ? " from batch " + std::to_string(pos.epoch_batches) : "") +
       ": " + std::to_string(data_.size()) + " pairs, " + std::to_string(per_epoch) + " batches, lr " + json_number(model_.lr()) +
@@ -286,34 +303,37 @@ int Trainer::run(TrainProgress pos) {
     const bool epoch_end = size_t(pos.epoch_batches + 1) == per_epoch;
     const bool run_end = epoch_end && pos.epoch == last;
     if (cur.A.defined())
-      if (Status st = check_size(cur.A); !st.ok()) return fail("train", st.error, 2);
+      if (Status st = check_size(cur.A); !st.ok()) return fail(me_, st.error, 2);
     if (!run_end) {
       next = fetch(loader);  // the next batch's upload overlaps this step
-      if (!next.ok()) return fail("train", next.error, 2);
+      if (!next.ok()) return fail(me_, next.error, 2);
     }
     note_skips(cur.host, pos);
     if (!cur.A.defined()) {  // all of it skipped: the batch counts, no step
       pos.epoch_batches++;
       if (epoch_end && pos.epoch_iter == 0)
-        return fail("train", "no pair of epoch " + std::to_string(pos.epoch) + " could be read (" + cur.host.skipped[0] + ")", 2);
+        return fail(me_, "no pair of epoch " + std::to_string(pos.epoch) + " could be read (" + cur.host.skipped[0] + ")", 2);
       if (epoch_end) reporter_.report(pos, model_.lr(), true);
     } else if (Status st = step(cur, pos, epoch_end); !st.ok()) {
-      return fail("train", st.error);
+      return fail(me_, st.error);
     }
 
     if (epoch_end) {
       pos.epoch_done = true;
-      if (t_.lr_policy == "plateau" && pos.epoch_l1_count) schedule_.observe(pos.epoch_l1_sum / double(pos.epoch_l1_count));
+      if (t_.lr_policy == "plateau" && pos.epoch_l1_count) {
+        const double metric = pos.epoch_l1_sum / double(pos.epoch_l1_count);
+        schedule_.observe(dp_ ? dp_->mean(metric) : metric);  // the same schedule on every rank
+      }
       // The epoch's own checkpoint first: latest, saved last, is then also the newest.
       if (pos.epoch % t_.save_epoch_freq == 0 || run_end) {
-        if (Status st = save(std::to_string(pos.epoch), pos); !st.ok()) return fail("train", st.error);
+        if (Status st = save(std::to_string(pos.epoch), pos); !st.ok()) return fail(me_, st.error);
         reporter_.say("saved " + ckpt_dir_ + "/" + std::to_string(pos.epoch) + "_* (epoch " + std::to_string(pos.epoch) + ")");
       }
-      if (Status st = save("latest", pos); !st.ok()) return fail("train", st.error);
-      if (Status st = display(cur, pos, !run_end); !st.ok()) return fail("train", st.error);
+      if (Status st = save("latest", pos); !st.ok()) return fail(me_, st.error);
+      if (Status st = display(cur, pos, !run_end); !st.ok()) return fail(me_, st.error);
       if (run_end) break;
     }
-    if (g_interrupted) return stop("interrupted", 130, pos, epoch_end);
+    if (dp_ ? dp_->any(g_interrupted) : bool(g_interrupted)) return stop("interrupted", 130, pos, epoch_end);
     if (t_.stop_after_iters && pos.total_iters >= t_.stop_after_iters)
       return stop("stopped after --stop_after_iters", 0, pos, epoch_end);
     if (epoch_end) {
@@ -392,6 +412,53 @@ Status write_run_files(const TrainOptions& t, const TrainProgress& pos) {
   return t.continue_train ? trim_log(run_dir + "/log.jsonl", pos.total_iters) : write_file_atomic(run_dir + "/log.jsonl", std::string());
 }
 
+// The state every rank starts from: rank 0's weights (fresh or resumed), optimizer states, schedule and position.
+void share_training_state(DataParallel& dp, Pix2PixModel& model, LrSchedule& schedule, TrainProgress& pos) {
+  std::vector<torch::Tensor> tensors;
+  for (const GraphModule* net : {&model.G, &model.D})
+    if (*net)
+      for (const auto& [name, t] : (*net)->named_weights()) tensors.push_back(t);
+  Weights adam;
+  model.optG_->save_state(adam, "G.");
+  if (model.optD_) model.optD_->save_state(adam, "D.");
+  std::vector<torch::Tensor> adam_tensors;
+  for (auto& [name, t] : adam) adam_tensors.push_back(to_torch(t).to(model.device));
+  torch::Tensor numbers = torch::tensor({double(pos.epoch), double(pos.epoch_iter), double(pos.epoch_batches), double(pos.epoch_done),
+                                         double(pos.total_iters), double(pos.steps), pos.epoch_l1_sum, double(pos.epoch_l1_count),
+                                         pos.train_seconds, double(pos.skipped), schedule.plateau_best, schedule.plateau_factor,
+                                         double(schedule.plateau_bad)}, torch::kDouble);
+  tensors.insert(tensors.end(), adam_tensors.begin(), adam_tensors.end());
+  tensors.push_back(numbers);
+  dp.broadcast(tensors);
+  if (dp.main()) return;
+  size_t i = 0;
+  for (auto& [name, t] : adam) t = from_torch(adam_tensors[i++]);
+  model.optG_->load_state(adam, "G.");
+  if (model.optD_) model.optD_->load_state(adam, "D.");
+  auto v = [&](int k) { return numbers[k].item<double>(); };
+  pos.epoch = int64_t(v(0)), pos.epoch_iter = int64_t(v(1)), pos.epoch_batches = int64_t(v(2)), pos.epoch_done = v(3) != 0;
+  pos.total_iters = int64_t(v(4)), pos.steps = int64_t(v(5)), pos.epoch_l1_sum = v(6), pos.epoch_l1_count = int64_t(v(7));
+  pos.train_seconds = v(8), pos.skipped = int64_t(v(9));
+  schedule.plateau_best = v(10), schedule.plateau_factor = v(11), schedule.plateau_bad = int(v(12));
+}
+
+// Data-parallel: joins the group when WORLD_SIZE > 1 (null otherwise) and gives every rank rank 0's options.
+Result<std::unique_ptr<DataParallel>> join_ranks(TrainOptions& t) {
+  using R = Result<std::unique_ptr<DataParallel>>;
+  R dp = DataParallel::join_from_environment(std::chrono::seconds(t.dist_timeout));
+  if (!dp.ok() || !dp.value) return dp;
+  Result<Json> j = parse_json(dp.value->broadcast_text(to_json(t).dump()));
+  if (!j.ok()) return R::Fail("rank 0's options: " + j.error);
+  if (Status st = from_json(j.value, t); !st.ok()) return R::Fail("rank 0's options: " + st.error);
+  return dp;
+}
+
+std::string rank_note(const DataParallel& dp, const TrainOptions& t, double lr) {
+  return "data-parallel: " + std::to_string(dp.size()) + " ranks x batch " + std::to_string(t.batch_size) + " = effective batch " +
+         std::to_string(dp.size() * t.batch_size) + ", lr " + json_number(lr) + " (as given, not scaled)" +
+         (t.sync_bn ? ", BatchNorm synchronised" : "");
+}
+
 }  // namespace
 
 int cmd_train(const Args& args) {
@@ -400,50 +467,76 @@ int cmd_train(const Args& args) {
   if (!parsed.ok()) return fail("train", parsed.error, 2);
   if (help) return 0;
   TrainOptions t = parsed.value;
+  if (t.seed < 0) t.seed = int(std::random_device{}() & 0x7fffffff);
+  Result<std::unique_ptr<DataParallel>> joined = join_ranks(t);  // the seed too is rank 0's
+  if (!joined.ok()) return fail("train", joined.error, 2);
+  std::unique_ptr<DataParallel> dp = std::move(joined.value);
+  const std::string me = dp ? "train (" + dp->who() + ")" : "train";  // as Trainer's
+  const bool main = !dp || dp->main();
 
   std::string note;
   torch::Device device(torch::kCPU);
-  if (Status st = select_device(t.gpu_ids, device, note); !st.ok()) return fail("train", st.error, 2);
-  if (t.seed < 0) t.seed = int(std::random_device{}() & 0x7fffffff);
+  if (Status st = select_device(t.gpu_ids, device, note); !st.ok()) return fail(me, st.error, 2);
+  if (dp && device.is_cuda()) {  // torchrun's convention: one GPU per rank, by its local rank
+    if (dp->local_rank() >= int(torch::cuda::device_count()))
+      return fail(me, "LOCAL_RANK " + std::to_string(dp->local_rank()) + " has no GPU (" + std::to_string(torch::cuda::device_count()) + " here)", 2);
+    device = torch::Device(torch::kCUDA, torch::DeviceIndex(dp->local_rank()));
+  }
 
   ModelSpec g = generator_spec(t), d = discriminator_spec(t);
-  if (Result<Graph> b = build(g); !b.ok()) return fail("train", "--netG: " + b.error, 2);
+  if (Result<Graph> b = build(g); !b.ok()) return fail(me, "--netG: " + b.error, 2);
   if (t.use_GAN)
-    if (Result<Graph> b = build(d); !b.ok()) return fail("train", "--netD: " + b.error, 2);
+    if (Result<Graph> b = build(d); !b.ok()) return fail(me, "--netD: " + b.error, 2);
   Result<ObjectiveOptions> objective = objective_options(t);
-  if (!objective.ok()) return fail("train", objective.error, 2);
+  if (!objective.ok()) return fail(me, objective.error, 2);
   Result<Dataset> data = open_train_data(t);
-  if (!data.ok()) return fail("train", data.error, 2);
+  if (!data.ok()) return fail(me, data.error, 2);
 
+  // Rank 0 alone reads and writes the run's files; the others get its state below.
   const std::string run_dir = t.run_dir(), ckpt_dir = run_dir + "/checkpoints";
-  // Held to the end: also clears what a killed save left, so only complete checkpoints count below.
-  Result<CheckpointLock> lock = lock_checkpoints(ckpt_dir);
-  if (!lock.ok()) return fail("train", lock.error, 2);
-  const std::string newest = newest_checkpoint(ckpt_dir);
-  if (!t.continue_train && !newest.empty())
-    return fail("train", ckpt_dir + " holds checkpoints already: --continue_train resumes that run, another --name starts a new one", 2);
-  if (t.continue_train && newest.empty() && file_exists(run_dir + "/options.json")) {
-    std::printf("%s has no complete checkpoint yet (the run stopped before its first save): starting it from the beginning\n",
-                ckpt_dir.c_str());
-    t.continue_train = false;
+  CheckpointLock lock;  // held to the end: also clears what a killed save left, so only complete checkpoints count
+  std::string newest;
+  if (main) {
+    Result<CheckpointLock> locked = lock_checkpoints(ckpt_dir);
+    if (!locked.ok()) return fail(me, locked.error, 2);
+    lock = std::move(locked.value);
+    newest = newest_checkpoint(ckpt_dir);
+    if (!t.continue_train && !newest.empty())
+      return fail(me, ckpt_dir + " holds checkpoints already: --continue_train resumes that run, another --name starts a new one", 2);
+    if (t.continue_train && newest.empty() && file_exists(run_dir + "/options.json")) {
+      std::printf("%s has no complete checkpoint yet (the run stopped before its first save): starting it from the beginning\n",
+                  ckpt_dir.c_str());
+      t.continue_train = false;
+    }
   }
 
   try {
     Pix2PixModel model(g, d, objective.value, device);
     model.set_bf16(t.bf16 && device.is_cuda());
     LrSchedule schedule = lr_schedule(t);
-    Result<TrainProgress> pos = starting_point(t, epoch_count_given, ckpt_dir, newest, model, schedule);
-    if (!pos.ok()) return fail("train", pos.error, 2);
-    // Everything checked: now the run's files.
-    if (Status st = write_run_files(t, pos.value); !st.ok()) return fail("train", st.error);
-    if (!note.empty()) std::printf("%s\n", note.c_str());
-    if (t.bf16 && !device.is_cuda()) std::printf("--bf16 applies on CUDA only: training in float32\n");
-    std::printf("run %s: G %s (%lld parameters), D %s, seed %d\n", run_dir.c_str(), g.describe().c_str(),
-                (long long)count_parameters(model.G->graph()), model.D ? d.describe().c_str() : "none", t.seed);
-    Trainer trainer(t, device, data.value, model, schedule);
-    return trainer.run(pos.value);
+    TrainProgress pos;
+    if (main) {
+      Result<TrainProgress> start = starting_point(t, epoch_count_given, ckpt_dir, newest, model, schedule);
+      if (!start.ok()) return fail(me, start.error, 2);
+      // Everything checked: now the run's files.
+      if (Status st = write_run_files(t, start.value); !st.ok()) return fail(me, st.error);
+      pos = start.value;
+    }
+    if (dp) {
+      share_training_state(*dp, model, schedule, pos);
+      model.share_gradients(*dp, t.sync_bn);
+    }
+    if (main) {
+      if (!note.empty()) std::printf("%s\n", note.c_str());
+      if (t.bf16 && !device.is_cuda()) std::printf("--bf16 applies on CUDA only: training in float32\n");
+      std::printf("run %s: G %s (%lld parameters), D %s, seed %d\n", run_dir.c_str(), g.describe().c_str(),
+                  (long long)count_parameters(model.G->graph()), model.D ? d.describe().c_str() : "none", t.seed);
+      if (dp) std::printf("%s\n", rank_note(*dp, t, t.lr_exact()).c_str());
+    }
+    Trainer trainer(t, device, data.value, model, schedule, dp.get());
+    return trainer.run(pos);
   } catch (const std::exception& e) {
-    return fail("train", one_line(e));
+    return fail(me, dp ? dp->explain_failure(one_line(e)) : one_line(e));
   }
 }
 

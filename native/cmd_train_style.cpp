@@ -13,6 +13,7 @@
 #include "native/checkpoint_store.h"
 #include "native/commands.h"
 #include "native/device_select.h"
+#include "native/distributed.h"
 #include "native/model_file.h"
 #include "native/options.h"
 #include "native/progress.h"
@@ -54,6 +55,29 @@ void add_options(Options& op, StyleTrainOptions& o) {
   op.integer("max_dataset_size", &o.max_dataset_size, "use at most this many photos (0: all)");
   op.text("gpu_ids", &o.gpu_ids, "IDS", "CUDA device (-1: the CPU)");
   op.flag("continue_train", &o.continue_train, "resume the run from its latest checkpoint");
+  op.integer("dist_timeout", &o.dist_timeout, "data-parallel (scripts/launch): seconds to wait for the other ranks before stopping");
+}
+
+// Data-parallel: joins the group when started by scripts/launch or torchrun (null otherwise); every rank
+// takes rank 0's options (its seed, and its stored ones when resuming).
+Result<std::unique_ptr<DataParallel>> join_ranks(StyleTrainOptions& o) {
+  using R = Result<std::unique_ptr<DataParallel>>;
+  R dp = DataParallel::join_from_environment(std::chrono::seconds(o.dist_timeout));
+  if (!dp.ok() || !dp.value) return dp;
+  Json mine = Json::array();
+  for (const std::string& a : to_args(o)) mine.push_back(a);
+  Result<Json> theirs = parse_json(dp.value->broadcast_text(mine.dump()));
+  if (dp.value->main()) return dp;
+  StyleTrainOptions from0;
+  Options again("train-style", "");
+  add_options(again, from0);
+  Args args;
+  if (theirs.ok())
+    for (const Json& a : theirs.value.items()) args.push_back(a.as_string());
+  if (Status st = again.parse(args); !theirs.ok() || !st.ok()) return R::Fail("rank 0's options do not read back");
+  from0.dist_timeout = o.dist_timeout;
+  o = from0;
+  return dp;
 }
 
 }  // namespace
@@ -83,12 +107,16 @@ int cmd_train_style(const Args& args) {
     stored.continue_train = true;
     o = stored;
   }
-  Result<StyleRun> run = StyleRun::start(o);
-  if (!run.ok()) return fail("train-style", run.error, 2);
+  if (o.seed < 0) o.seed = int(std::random_device{}() & 0x7fffffff);
+  Result<std::unique_ptr<DataParallel>> dp = join_ranks(o);
+  if (!dp.ok()) return fail("train-style", dp.error, 2);
+  const std::string me = dp.value ? "train-style (" + dp.value->who() + ")" : "train-style";
+  Result<StyleRun> run = StyleRun::start(o, dp.value.get());
+  if (!run.ok()) return fail(me, run.error, 2);
   std::signal(SIGINT, on_style_sigint);
   Status st = run.value.train(g_stop);
   std::signal(SIGINT, SIG_DFL);
-  if (!st.ok()) return fail("train-style", st.error);
+  if (!st.ok()) return fail(me, st.error);
   return 0;
 }
 

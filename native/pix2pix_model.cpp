@@ -29,6 +29,19 @@ Pix2PixModel::Pix2PixModel(const ModelSpec& g, const ModelSpec& d, const Objecti
   }
 }
 
+void Pix2PixModel::share_gradients(DataParallel& dp, bool sync_bn) {
+  auto params = [](const GraphModule& net) {
+    std::vector<torch::Tensor> p;
+    for (const auto& [name, t] : net->named_weights()) p.push_back(t);
+    return p;
+  };
+  shareG_ = std::make_unique<GradientBuckets>(dp, params(G));
+  if (D) shareD_ = std::make_unique<GradientBuckets>(dp, params(D));
+  if (sync_bn)
+    for (GraphModule* net : {&G, &D})
+      if (*net) (*net)->set_batch_norm_sync(dp.batch_norm_sync());
+}
+
 void Pix2PixModel::set_lr(double lr) {
   optG_->set_lr(lr);
   if (optD_) optD_->set_lr(lr);
@@ -79,7 +92,9 @@ Losses Pix2PixModel::optimize(const torch::Tensor& A, const torch::Tensor& B) {
       torch::Tensor gp = ((grad.reshape({grad.size(0), -1}) + 1e-16).norm(2, 1) - 1).pow(2).mean() * double(opt.lambda_gp);
       loss_D = loss_D + gp;
     }
+    if (shareD_) shareD_->arm();
     loss_D.backward();
+    if (shareD_) shareD_->finish();
     optD_->step();
     out.D_fake = loss_fake.item<float>();
     out.D_real = loss_real.item<float>();
@@ -98,7 +113,9 @@ Losses Pix2PixModel::optimize(const torch::Tensor& A, const torch::Tensor& B) {
     out.G_L1 = l.item<float>();
     loss_G = loss_G + l;
   }
+  if (shareG_) shareG_->arm();
   loss_G.backward();
+  if (shareG_) shareG_->finish();
   optG_->step();
   return out;
 }

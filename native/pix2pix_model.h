@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "native/adam.h"
+#include "native/distributed.h"
 #include "native/torch_graph.h"
 #include "shared/models.h"
 #include "shared/status.h"
@@ -43,6 +44,8 @@ class Pix2PixModel {
   void set_lr(double lr);
   double lr() const { return optG_->lr(); }
   void set_bf16(bool on) { bf16_ = on; }
+  // Data-parallel: gradients averaged over the ranks at each step; with sync_bn, BatchNorm on every rank's batch.
+  void share_gradients(DataParallel& dp, bool sync_bn);
 
   GraphModule G{nullptr}, D{nullptr};
   std::unique_ptr<Adam> optG_, optD_;
@@ -54,6 +57,7 @@ class Pix2PixModel {
   torch::Tensor gan_loss(const torch::Tensor& pred, bool real) const;
   torch::Tensor d_input(const torch::Tensor& A, const torch::Tensor& B) const;
   bool bf16_ = false;
+  std::unique_ptr<GradientBuckets> shareG_, shareD_;
 };
 
 // D's architecture for a generator spec under these options.

@@ -187,8 +187,9 @@ std::vector<torch::Tensor> blended_grams(LossNet& net, const std::vector<torch::
 StyleTerms style_terms(const std::vector<torch::Tensor>& f, size_t nc, const std::vector<torch::Tensor>& content_targets,
                        const std::vector<torch::Tensor>& gram_targets, const torch::Tensor& image,
                        const torch::Tensor& content_image, const StyleWeights& w) {
+  auto shared = [&](const torch::Tensor& magnitude) { return w.mean_over_ranks ? w.mean_over_ranks(magnitude) : magnitude; };
   auto relative = [&](const torch::Tensor& loss, const torch::Tensor& target) {
-    return w.normalized ? loss / (target.detach().pow(2).mean() + 1e-8) : loss;
+    return w.normalized ? loss / (shared(target.detach().pow(2).mean()) + 1e-8) : loss;
   };
   StyleTerms t;
   t.content = torch::zeros({}, image.options());
@@ -199,7 +200,7 @@ StyleTerms style_terms(const std::vector<torch::Tensor>& f, size_t nc, const std
     t.style = t.style + relative(mse(gram(f[i]), g.expand({f[i].size(0), -1, -1})), g);
   }
   t.tv = total_variation(image);
-  if (w.normalized) t.tv = t.tv / (total_variation(content_image).detach() + 1e-8);
+  if (w.normalized) t.tv = t.tv / (shared(total_variation(content_image).detach()) + 1e-8);
   t.content = t.content * w.content, t.style = t.style * w.style, t.tv = t.tv * w.tv;
   return t;
 }

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,8 @@ std::vector<torch::Tensor> blended_grams(LossNet& net, const std::vector<torch::
 struct StyleWeights {
   float content = 5, style = 100, tv = 1e-3f;
   bool normalized = false;
+  // Data-parallel: the normalising magnitudes averaged over the ranks, so that N ranks share one loss.
+  std::function<torch::Tensor(const torch::Tensor&)> mean_over_ranks;
 };
 struct StyleTerms {
   torch::Tensor content, style, tv;

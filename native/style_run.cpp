@@ -81,7 +81,7 @@ std::vector<std::string> to_args(const StyleTrainOptions& o) {
   return a;
 }
 
-Result<StyleRun> StyleRun::start(StyleTrainOptions o) {
+Result<StyleRun> StyleRun::start(StyleTrainOptions o, DataParallel* dp) {
   using R = Result<StyleRun>;
   if (o.style.empty()) return R::Fail("--style FILE is required");
   if (o.dataset.empty()) return R::Fail("--dataset DIR (a folder of photos) is required");
@@ -106,24 +106,30 @@ Result<StyleRun> StyleRun::start(StyleTrainOptions o) {
   if (o.seed < 0) o.seed = int(std::random_device{}() & 0x7fffffff);
 
   StyleRun r;
+  r.dp_ = dp;
   r.run_dir_ = o.checkpoints_dir + "/" + o.name;
   const std::string ckpt = r.run_dir_ + "/checkpoints";
+  const bool main = r.main();
+  if (!main) o.continue_train = false;  // rank 0's state comes below
   if (o.continue_train && !file_exists(ckpt)) return R::Fail(r.run_dir_ + " has no checkpoint to continue from");
-  // Held to the end: also clears what a killed save left, so only a complete checkpoint counts below.
-  Result<CheckpointLock> lock = lock_checkpoints(ckpt);
-  if (!lock.ok()) return R::Fail(lock.error);
-  r.lock_ = std::move(lock.value);
-  const bool saved = checkpoint_exists(ckpt, "latest");
-  if (!o.continue_train && saved)
-    return R::Fail(r.run_dir_ + " has checkpoints already: --continue_train resumes it, or choose another --name");
-  if (o.continue_train && !saved) {
-    std::printf("%s has no complete checkpoint yet (the run stopped before its first save): starting it from the beginning\n",
-                ckpt.c_str());
-    o.continue_train = false;
+  if (main) {
+    // Held to the end: also clears what a killed save left, so only a complete checkpoint counts below.
+    Result<CheckpointLock> lock = lock_checkpoints(ckpt);
+    if (!lock.ok()) return R::Fail(lock.error);
+    r.lock_ = std::move(lock.value);
+    const bool saved = checkpoint_exists(ckpt, "latest");
+    if (!o.continue_train && saved)
+      return R::Fail(r.run_dir_ + " has checkpoints already: --continue_train resumes it, or choose another --name");
+    if (o.continue_train && !saved) {
+      std::printf("%s has no complete checkpoint yet (the run stopped before its first save): starting it from the beginning\n",
+                  ckpt.c_str());
+      o.continue_train = false;
+    }
   }
   std::string note;
   if (Status st = select_device(o.gpu_ids, r.device_, note); !st.ok()) return R::Fail(st.error);
-  if (!note.empty()) std::printf("%s\n", note.c_str());
+  if (dp && r.device_.is_cuda()) r.device_ = torch::Device(torch::kCUDA, torch::DeviceIndex(dp->local_rank()));
+  if (!note.empty() && main) std::printf("%s\n", note.c_str());
 
   Result<Image> style = load_image(o.style, 3);
   if (!style.ok()) return R::Fail(style.error);
@@ -135,7 +141,7 @@ Result<StyleRun> StyleRun::start(StyleTrainOptions o) {
   for (const std::string& f : files.value) {
     Result<Image> img = load_image(o.dataset + "/" + f, 3);
     if (!img.ok() || std::min(img.value.width, img.value.height) < o.image_size / 2) {
-      std::printf("warning: skipped %s\n", img.ok() ? (f + ": smaller than half the crop size").c_str() : img.error.c_str());
+      if (main) std::printf("warning: skipped %s\n", img.ok() ? (f + ": smaller than half the crop size").c_str() : img.error.c_str());
       r.skipped_photos_++;
       continue;
     }
@@ -179,6 +185,19 @@ Result<StyleRun> StyleRun::start(StyleTrainOptions o) {
     return R::Fail(one_line(e));
   }
   r.o_ = o;
+  if (dp) {
+    try {
+      r.share_state();
+    } catch (const std::exception& e) {
+      return R::Fail(dp->explain_failure(one_line(e)));
+    }
+    r.share_ = std::make_unique<GradientBuckets>(*dp, [&] {
+      std::vector<torch::Tensor> p;
+      for (const auto& [name, t] : r.net_->named_weights()) p.push_back(t);
+      return p;
+    }());
+  }
+  if (!main) return {std::move(r), ""};
   std::printf("train-style %s: %zu photos%s, style %s, transformer ngf %d, loss network %s%s\n", o.name.c_str(),
               r.photos_.size(), r.skipped_photos_ ? (" (" + std::to_string(r.skipped_photos_) + " skipped)").c_str() : "",
               r.style_name_.c_str(), o.ngf, r.loss_description_.c_str(),
@@ -187,17 +206,41 @@ Result<StyleRun> StyleRun::start(StyleTrainOptions o) {
   return {std::move(r), ""};
 }
 
+void StyleRun::share_state() {
+  Weights adam;
+  adam_->save_state(adam, "opt.");
+  std::vector<torch::Tensor> tensors;
+  for (const auto& [name, t] : net_->named_weights()) tensors.push_back(t);
+  std::vector<torch::Tensor> adam_tensors;
+  for (auto& [name, t] : adam) adam_tensors.push_back(to_torch(t).to(device_));
+  torch::Tensor numbers = torch::tensor({double(step_), train_seconds_}, torch::kDouble);
+  tensors.insert(tensors.end(), adam_tensors.begin(), adam_tensors.end());
+  tensors.push_back(numbers);
+  dp_->broadcast(tensors);
+  if (main()) return;
+  size_t i = 0;
+  for (auto& [name, t] : adam) t = from_torch(adam_tensors[i++]);
+  if (Status st = adam_->load_state(adam, "opt."); !st.ok()) throw std::runtime_error(st.error);
+  step_ = int64_t(numbers[0].item<double>()), train_seconds_ = numbers[1].item<double>();
+}
+
 torch::Tensor StyleRun::batch(int64_t step) {
   std::mt19937_64 rng(splitmix64(uint64_t(o_.seed) ^ splitmix64(uint64_t(step))));
   const int c = o_.image_size;
+  // The step's crops over all ranks are drawn in one sequence, each rank making its own share: so N ranks
+  // of batch B train on what one process of batch N x B would.
+  const int ranks = dp_ ? dp_->size() : 1, first = (dp_ ? dp_->rank() : 0) * o_.batch_size;
   std::vector<torch::Tensor> items;
-  for (int i = 0; i < o_.batch_size; i++) {
+  for (int i = 0; i < o_.batch_size * ranks; i++) {
     const Image& p = photos_[rng() % photos_.size()];
     // A square of side between the crop size and the whole shorter side, scaled to the crop size.
     const int most = std::min(p.width, p.height), side = c + int(rng() % uint64_t(most - c + 1));
-    Image img = crop(p, int(rng() % uint64_t(p.width - side + 1)), int(rng() % uint64_t(p.height - side + 1)), side, side);
+    const int x = int(rng() % uint64_t(p.width - side + 1)), y = int(rng() % uint64_t(p.height - side + 1));
+    const bool flip = rng() & 1;
+    if (i < first || i >= first + o_.batch_size) continue;
+    Image img = crop(p, x, y, side, side);
     if (side != c) img = resize_bicubic(img, c, c);
-    if (rng() & 1) img = flip_horizontal(img);
+    if (flip) img = flip_horizontal(img);
     items.push_back(to_torch(image_to_tensor(img, 0, 255)));
   }
   return torch::cat(items, 0).to(device_);
@@ -205,18 +248,33 @@ torch::Tensor StyleRun::batch(int64_t step) {
 
 Status StyleRun::train(const std::atomic<bool>& stop) {
   if (step_ >= o_.steps) {
+    if (!main()) return Status::Ok();
     std::printf("the run is complete (%d steps); raise --steps to train on\n", o_.steps);
     return write_page();
   }
-  if (Status st = make_dirs(run_dir_ + "/checkpoints"); !st.ok()) return st;
-  if (Status st = make_dirs(run_dir_ + "/images"); !st.ok()) return st;
-  Progress progress(o_.name, o_.steps, "steps");
+  if (main()) {
+    if (Status st = make_dirs(run_dir_ + "/checkpoints"); !st.ok()) return st;
+    if (Status st = make_dirs(run_dir_ + "/images"); !st.ok()) return st;
+  }
+  Progress progress(o_.name, o_.steps, "steps");  // rank 0's
+  if (dp_ && main())
+    progress.say("data-parallel: " + std::to_string(dp_->size()) + " ranks x batch " + std::to_string(o_.batch_size) +
+                 " = effective batch " + std::to_string(dp_->size() * o_.batch_size) + ", lr " + json_number(o_.lr) +
+                 " (as given, not scaled)");
+  bool stopping = false;
   const size_t nc = o_.loss.content_layers.size();
   double sums[3] = {0, 0, 0};
   int in_window = 0;
   auto window_start = std::chrono::steady_clock::now();
-  while (step_ < o_.steps && !stop) {
+  while (step_ < o_.steps) {
+    try {
+      stopping = dp_ ? dp_->any(stop) : bool(stop);
+    } catch (const std::exception& e) {
+      return Status::Fail(dp_->explain_failure(one_line(e)));
+    }
+    if (stopping) break;
     const auto t0 = std::chrono::steady_clock::now();
+    if (dp_) dp_->set_step(step_);
     float parts[3];
     try {
       torch::Tensor x = batch(step_);
@@ -227,14 +285,17 @@ Status StyleRun::train(const std::atomic<bool>& stop) {
         target.assign(f.begin(), f.begin() + long(nc));
       }
       torch::Tensor y = net_->forward(x);
-      StyleWeights w{o_.content_weight, o_.style_weight, o_.tv_weight, loss_->random()};
+      StyleWeights w{o_.content_weight, o_.style_weight, o_.tv_weight, loss_->random(), nullptr};
+      if (dp_) w.mean_over_ranks = [this](const torch::Tensor& m) { return dp_->mean(m); };
       StyleTerms t = style_terms(loss_->features(y), nc, target, grams_, y, x, w);
       adam_->zero_grad();
+      if (share_) share_->arm();
       t.total().backward();
+      if (share_) share_->finish();
       adam_->step();
       parts[0] = t.content.item<float>(), parts[1] = t.style.item<float>(), parts[2] = t.tv.item<float>();
     } catch (const std::exception& e) {
-      return Status::Fail(one_line(e));
+      return Status::Fail(dp_ ? dp_->explain_failure(one_line(e)) : one_line(e));
     }
     step_++;
     train_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -242,6 +303,7 @@ Status StyleRun::train(const std::atomic<bool>& stop) {
     in_window++;
     char text[128];
     std::snprintf(text, sizeof text, "content %.4g  style %.4g  tv %.4g", parts[0], parts[1], parts[2]);
+    if (!main()) continue;
     progress.update(step_, text);
     if (step_ % o_.print_freq == 0 || step_ == o_.steps) {
       const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
@@ -250,12 +312,12 @@ Status StyleRun::train(const std::atomic<bool>& stop) {
       j["iter"] = step_;
       j["progress"] = double(step_) / o_.steps;
       j["step"] = step_;
-      j["images"] = step_ * o_.batch_size;
+      j["images"] = step_ * o_.batch_size * (dp_ ? dp_->size() : 1);
       Json l = Json::object();
       l["content"] = sums[0] / in_window, l["style"] = sums[1] / in_window, l["tv"] = sums[2] / in_window;
       l["total"] = (sums[0] + sums[1] + sums[2]) / in_window;
       j["losses"] = std::move(l);
-      j["images_per_sec"] = wall > 0 ? in_window * o_.batch_size / wall : 0.0;
+      j["images_per_sec"] = wall > 0 ? in_window * o_.batch_size * (dp_ ? dp_->size() : 1) / wall : 0.0;
       std::string line = j.dump() + "\n";
       if (FILE* f = std::fopen((run_dir_ + "/log.jsonl").c_str(), "a")) std::fwrite(line.data(), 1, line.size(), f), std::fclose(f);
       sums[0] = sums[1] = sums[2] = 0, in_window = 0, window_start = std::chrono::steady_clock::now();
@@ -263,10 +325,11 @@ Status StyleRun::train(const std::atomic<bool>& stop) {
     if (step_ % o_.save_freq == 0 && step_ < o_.steps)
       if (Status st = save(); !st.ok()) return st;
   }
+  if (!main()) return Status::Ok();
   progress.end();
   if (Status st = save(); !st.ok()) return st;
-  progress.say(std::string(stop ? "interrupted" : "done") + ": saved " + run_dir_ + "/checkpoints/latest_* at step " +
-               std::to_string(step_) + (stop ? " (resume with --continue_train)" : ""));
+  progress.say(std::string(stopping ? "interrupted" : "done") + ": saved " + run_dir_ + "/checkpoints/latest_* at step " +
+               std::to_string(step_) + (stopping ? " (resume with --continue_train)" : ""));
   return Status::Ok();
 }
 
@@ -277,7 +340,7 @@ Status StyleRun::save() {
   meta.insert({{"source", "pix2pix train-style"}, {"run", o_.name}, {"dataset", base_name(o_.dataset)},
                {"style_image", style_name_}, {"loss_network", loss_description_}, {"crop_size", std::to_string(o_.image_size)},
                {"hardware", hardware_text(device_)}, {"steps", steps},
-               {"total_iters", std::to_string(step_ * o_.batch_size)}, {"train_seconds", num(train_seconds_)}});
+               {"total_iters", std::to_string(step_ * o_.batch_size * (dp_ ? dp_->size() : 1))}, {"train_seconds", num(train_seconds_)}});
   Weights state;
   adam_->save_state(state, "opt.");
   Json args = Json::array();

@@ -93,6 +93,9 @@ std::vector<torch::Tensor> GraphModuleImpl::forward_all(const torch::Tensor& x) 
       case Op::BatchNorm2d:
         if (!train && mode_.norm == NormMode::BatchStats)  // each image's own statistics, as InstanceNorm
           y = at::instance_norm(a, t.weight, t.bias, {}, {}, true, n.momentum, n.eps, true);
+        else if (train && bn_sync_)
+          y = bn_sync_->batch_norm(a, t.weight, t.bias, node_tensors_[i].running_mean, node_tensors_[i].running_var,
+                                   n.momentum, n.eps);
         else
           y = at::batch_norm(a, t.weight, t.bias, t.running_mean, t.running_var, train, n.momentum, n.eps, true);
         break;

@@ -4,6 +4,7 @@
 #include <torch/nn/module.h>
 #include <torch/nn/pimpl.h>
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,6 +27,15 @@ struct RunMode {
   static RunMode eval(NormMode norm = NormMode::Running) { RunMode m; m.norm = norm; return m; }
 };
 
+// Training-mode BatchNorm on the statistics of every process's batch (data-parallel --sync_bn,
+// native/distributed.h); the running statistics are updated from them.
+struct BatchNormSync {
+  virtual ~BatchNormSync() = default;
+  virtual torch::Tensor batch_norm(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                                   torch::Tensor& running_mean, torch::Tensor& running_var, double momentum,
+                                   double eps) = 0;
+};
+
 struct GraphModuleImpl : torch::nn::Module {
   // Parameters start as in a fresh PyTorch layer's buffers (zeros, running_var ones); load_weights() fills them.
   explicit GraphModuleImpl(Graph graph);
@@ -35,6 +45,7 @@ struct GraphModuleImpl : torch::nn::Module {
 
   void set_mode(const RunMode& mode);  // also calls train(mode.train)
   RunMode mode() const;                // with train = is_training()
+  void set_batch_norm_sync(std::shared_ptr<BatchNormSync> sync) { bn_sync_ = std::move(sync); }
 
   // (graph name, tensor) in the graph's parameter order, running stats included. The tensors are the
   // module's own (in-place edits change the module).
@@ -53,6 +64,7 @@ struct GraphModuleImpl : torch::nn::Module {
   std::vector<int> last_use_;              // per node: the last node reading its value
   std::vector<std::pair<std::string, torch::Tensor>> named_;
   RunMode mode_;
+  std::shared_ptr<BatchNormSync> bn_sync_;
 };
 TORCH_MODULE(GraphModule);
 

@@ -72,6 +72,9 @@ void visit(TrainOptions& t, V& v) {
   v.integer("save_epoch_freq", t.save_epoch_freq, "keep a checkpoint every this many epochs", Env{});
   v.flag("save_by_iter", t.save_by_iter, "label the periodic checkpoints iter_<N> instead of latest", Env{});
   v.integer("stop_after_iters", t.stop_after_iters, "stop (saving latest) when total_iters reaches this; 0: run to the end", Env{});
+  // data-parallel, processes started as torchrun starts them (scripts/launch -n N)
+  v.flag("sync_bn", t.sync_bn, "data-parallel: BatchNorm statistics over every rank's batch", Env{});
+  v.integer("dist_timeout", t.dist_timeout, "data-parallel: seconds to wait for the other ranks before stopping", Env{});
 }
 
 struct Binder {
@@ -85,7 +88,7 @@ struct Binder {
   void flag(const char* n, bool& f, const char* help, Env env) { o.flag(n, &f, help, std::move(env)); }
 };
 
-const std::set<std::string> kNotSaved = {"continue_train", "epoch", "stop_after_iters"};
+const std::set<std::string> kNotSaved = {"continue_train", "epoch", "stop_after_iters", "dist_timeout"};
 
 struct Writer {
   Json j = Json::object();
@@ -178,7 +181,7 @@ Status validate(TrainOptions& t) {
                       {"batch_size", t.batch_size}, {"num_threads", t.num_threads}, {"print_freq", t.print_freq},
                       {"display_freq", t.display_freq}, {"save_latest_freq", t.save_latest_freq},
                       {"save_epoch_freq", t.save_epoch_freq}, {"epoch_count", t.epoch_count},
-                      {"lr_decay_iters", t.lr_decay_iters}})
+                      {"lr_decay_iters", t.lr_decay_iters}, {"dist_timeout", t.dist_timeout}})
     if (Status st = positive(n, v); !st.ok()) return st;
   if (t.n_epochs < 0 || t.n_epochs_decay < 0 || t.n_epochs + t.n_epochs_decay < 1)
     return Status::Fail("--n_epochs and --n_epochs_decay must be >= 0 and give at least one epoch");

@@ -37,6 +37,9 @@ struct TrainOptions {
   int seed = -1;  // -1: drawn at the start and recorded in options.json
   int print_freq = 100, display_freq = 400, save_latest_freq = 5000, save_epoch_freq = 5;
   int stop_after_iters = 0;  // testing and scripting: stop (saving latest) once total_iters reaches this
+  // data-parallel (several processes, native/distributed.h)
+  bool sync_bn = false;
+  int dist_timeout = 300;  // seconds a rank waits for the others before the run stops
 
   std::string run_dir() const { return checkpoints_dir + "/" + name; }
   double lr_exact() const;  // lr as the decimal the user wrote (0.0002, not the float nearest to it)

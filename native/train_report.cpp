@@ -42,16 +42,19 @@ std::string TrainReporter::losses_text(const Losses& l) const {
 }
 
 void TrainReporter::say(const std::string& line) {
+  if (silent_) return;
   if (tty_) std::fprintf(stderr, "\r\x1b[K");
   std::printf("%s\n", line.c_str());
   std::fflush(stdout);
 }
 
 void TrainReporter::end_bar() {
+  if (silent_) return;
   if (tty_) std::fprintf(stderr, "\r\x1b[K");
 }
 
 void TrainReporter::report(const TrainProgress& pos, double lr, bool log_line) {
+  if (silent_) return;
   const auto now = std::chrono::steady_clock::now();
   const double eta = rate_ > 0 ? double(images_left_) / rate_ : -1;
   if (log_line && steps_) {

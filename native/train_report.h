@@ -23,6 +23,7 @@ class TrainReporter {
   void report(const TrainProgress& pos, double lr, bool log_line);
   void say(const std::string& line);  // a line on stdout, the bar cleared first
   void end_bar();
+  void silence() { silent_ = true; }  // data-parallel ranks but 0: no log, no lines
 
   double images_per_second() const { return rate_; }  // smoothed
 
@@ -30,7 +31,7 @@ class TrainReporter {
   std::string losses_text(const Losses& l) const;
 
   std::string log_path_;
-  bool use_GAN_, use_L1_, tty_;
+  bool use_GAN_, use_L1_, tty_, silent_ = false;
   int64_t last_epoch_ = 1, images_left_ = 0;
   size_t epoch_items_ = 0, batches_per_epoch_ = 1;
   double rate_ = 0;

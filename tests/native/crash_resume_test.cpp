@@ -15,74 +15,15 @@
 #include <set>
 #include <thread>
 
+#include "child_process.h"
 #include "data_test_util.h"
 #include "native/checkpoint_store.h"
 #include "shared/safetensors.h"
 
-extern char** environ;
-
 using namespace p2p_test;
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
 
 namespace {
-
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-// build/bin/pix2pix as a child process, stdout and stderr into `log`.
-struct Child {
-  pid_t pid = -1;
-  std::string log;
-  int status = 0;
-  bool done = false;
-
-  Child(const std::vector<std::string>& args, std::string log_path, int checkpoint_delay_ms = 0) : log(std::move(log_path)) {
-    // Everything the child needs is made before fork (the test process has threads).
-    std::vector<std::string> env = {"OMP_WAIT_POLICY=passive", "OMP_NUM_THREADS=1"};
-    if (checkpoint_delay_ms) env.push_back("P2P_CHECKPOINT_DELAY_MS=" + std::to_string(checkpoint_delay_ms));
-    for (char** e = environ; *e; e++)
-      if (std::string(*e).rfind("OMP_", 0) != 0 && std::string(*e).rfind("P2P_CHECKPOINT", 0) != 0) env.push_back(*e);
-    std::vector<std::string> all = args;
-    std::vector<char*> argv = {const_cast<char*>(P2P_BIN)}, envp;
-    for (std::string& a : all) argv.push_back(a.data());
-    for (std::string& e : env) envp.push_back(e.data());
-    argv.push_back(nullptr), envp.push_back(nullptr);
-    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    pid = fork();
-    if (pid == 0) {
-      dup2(fd, 1), dup2(fd, 2);
-      execve(P2P_BIN, argv.data(), envp.data());
-      _exit(127);
-    }
-    close(fd);
-  }
-  ~Child() {
-    if (pid > 0 && !done) kill(pid, SIGKILL), wait();
-  }
-  bool exited() {
-    if (!done && waitpid(pid, &status, WNOHANG) == pid) done = true;
-    return done;
-  }
-  int wait() {
-    if (!done) waitpid(pid, &status, 0), done = true;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-  void kill9() {
-    kill(pid, SIGKILL);
-    wait();
-  }
-  std::string output() const { return read_text(log); }
-  // Waits until the output holds `text`; false when the child ended first or after timeout_s.
-  bool wait_for(const std::string& text, double timeout_s = 120) {
-    const auto t0 = Clock::now();
-    while (seconds_since(t0) < timeout_s) {
-      if (output().find(text) != std::string::npos) return true;
-      if (exited()) return output().find(text) != std::string::npos;
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    return false;
-  }
-};
 
 // What a kill inside a save leaves behind: a checkpoint folder that no link names, or a temporary.
 bool save_leftovers(const std::string& ckpt) {
@@ -174,7 +115,7 @@ TEST_F(CrashResume, KillNineAtRandomMomentsThenContinueFinishesTheRun) {
   int64_t saved = -1;
   for (int k = 0; k < kills; k++) {
     Child c(train("chain", epochs, k ? std::vector<std::string>{"--continue_train"} : std::vector<std::string>{}),
-            dir / "chain.txt", 3);
+            dir / "chain.txt", {"P2P_CHECKPOINT_DELAY_MS=3"});
     ASSERT_TRUE(c.wait_for(" batches, lr ")) << "kill " << k << " (seed " << seed << "): " << c.output();
     const std::string out = c.output();
     if (k > 0 && saved >= 0) {  // it resumed from the newest complete checkpoint
@@ -209,7 +150,7 @@ TEST_F(CrashResume, KillNineAtRandomMomentsThenContinueFinishesTheRun) {
 TEST_F(CrashResume, KilledFirstSaveLeavesTheNameUsable) {
   for (const bool resume : {false, true}) {
     {
-      Child c(train("first", 1), dir / "first.txt", 400);
+      Child c(train("first", 1), dir / "first.txt", {"P2P_CHECKPOINT_DELAY_MS=400"});
       const auto t0 = Clock::now();
       while (!save_leftovers(ckpt("first")) && !c.exited() && seconds_since(t0) < 120)
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -335,7 +276,7 @@ TEST_F(CrashResume, TrainStyleSurvivesKillNine) {
   std::uniform_real_distribution<double> after(0.0, 0.15);
   int in_save = 0;
   for (int k = 0; k < 5; k++) {
-    Child c(style("chain", k > 0), dir / "chain.txt", 3);
+    Child c(style("chain", k > 0), dir / "chain.txt", {"P2P_CHECKPOINT_DELAY_MS=3"});
     ASSERT_TRUE(c.wait_for(" photos")) << c.output();
     std::this_thread::sleep_for(std::chrono::duration<double>(after(rng)));
     ASSERT_FALSE(c.exited()) << c.output();
