@@ -102,7 +102,9 @@ Result<std::unique_ptr<DataParallel>> DataParallel::join(const DistEnv& env, std
   try {
     c10d::TCPStoreOptions so;
     so.port = uint16_t(env.master_port);
-    so.isServer = env.rank == 0;
+    // Under torchrun the agent hosts the store at MASTER_PORT already, and says so.
+    const char* agent = std::getenv("TORCHELASTIC_USE_AGENT_STORE");
+    so.isServer = env.rank == 0 && !(agent && std::string(agent) == "True");
     so.numWorkers = size_t(env.world_size);
     so.waitWorkers = true;
     so.timeout = timeout;
