@@ -1,5 +1,7 @@
 #include "native/adam.h"
 
+#include <ATen/Parallel.h>
+
 #include <cmath>
 
 #include "native/torch_graph.h"
@@ -21,6 +23,31 @@ void Adam::zero_grad() {
     if (t.grad().defined()) t.mutable_grad() = torch::Tensor();
 }
 
+namespace {
+
+// The update of one float32 CPU parameter in a single pass over its memory: torch's sequence of whole-tensor
+// ops reads and writes each array five times, a fifth of a CPU training step at unet_256 ngf 64.
+void adam_update_cpu(float* p, const float* g, float* m, float* v, int64_t n, float beta1, float beta2, float step_size,
+                     float bc2_sqrt, float eps) {
+  const float keep1 = 1 - beta1, keep2 = 1 - beta2;
+  at::parallel_for(0, n, 1 << 15, [&](int64_t begin, int64_t end) {
+    for (int64_t j = begin; j < end; j++) {
+      const float gj = g[j];
+      m[j] = m[j] * beta1 + gj * keep1;
+      v[j] = v[j] * beta2 + gj * gj * keep2;
+      p[j] -= step_size * m[j] / (std::sqrt(v[j]) / bc2_sqrt + eps);
+    }
+  });
+}
+
+bool fusable(const torch::Tensor& p, const torch::Tensor& g, const torch::Tensor& m, const torch::Tensor& v) {
+  for (const torch::Tensor* t : {&p, &g, &m, &v})
+    if (!t->device().is_cpu() || t->scalar_type() != torch::kFloat || !t->is_contiguous()) return false;
+  return true;
+}
+
+}  // namespace
+
 void Adam::step() {
   torch::NoGradGuard no_grad;
   step_++;
@@ -30,6 +57,11 @@ void Adam::step() {
     torch::Tensor& p = params_[i].second;
     if (!p.grad().defined()) continue;
     const torch::Tensor& g = p.grad();
+    if (fusable(p, g, exp_avg_[i], exp_avg_sq_[i])) {
+      adam_update_cpu(p.data_ptr<float>(), g.data_ptr<float>(), exp_avg_[i].data_ptr<float>(), exp_avg_sq_[i].data_ptr<float>(),
+                      p.numel(), float(beta1_), float(beta2_), float(step_size), float(bc2_sqrt), float(eps_));
+      continue;
+    }
     exp_avg_[i].mul_(beta1_).add_(g, 1.0 - beta1_);
     exp_avg_sq_[i].mul_(beta2_).addcmul_(g, g, 1.0 - beta2_);
     torch::Tensor denom = (exp_avg_sq_[i].sqrt() / bc2_sqrt).add_(eps_);

@@ -8,6 +8,8 @@ list(FILTER P2P_NATIVE_SOURCES EXCLUDE REGEX ".*/main\\.cpp$")
 add_library(p2p_native STATIC ${P2P_NATIVE_SOURCES})
 # c10d's Gloo backend is declared only under this macro (LibTorch is built with it; libgloo-dev has its headers).
 set_source_files_properties(${CMAKE_SOURCE_DIR}/native/distributed.cpp PROPERTIES COMPILE_DEFINITIONS USE_C10D_GLOO)
+# Adam's fused loop vectorises only when sqrt need not set errno.
+set_source_files_properties(${CMAKE_SOURCE_DIR}/native/adam.cpp PROPERTIES COMPILE_OPTIONS -fno-math-errno)
 target_link_libraries(p2p_native PUBLIC p2p_shared ${TORCH_LIBRARIES})
 target_compile_options(p2p_native PRIVATE -Wall -Wextra)
 
