@@ -532,6 +532,7 @@ int cmd_train(const Args& args) {
       std::printf("run %s: G %s (%lld parameters), D %s, seed %d\n", run_dir.c_str(), g.describe().c_str(),
                   (long long)count_parameters(model.G->graph()), model.D ? d.describe().c_str() : "none", t.seed);
       if (dp) std::printf("%s\n", rank_note(*dp, t, t.lr_exact()).c_str());
+      if (t.sync_bn && !dp) std::printf("--sync_bn applies when several ranks train (scripts/launch): one process here\n");
     }
     Trainer trainer(t, device, data.value, model, schedule, dp.get());
     return trainer.run(pos);
