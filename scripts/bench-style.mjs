@@ -1,8 +1,15 @@
 // Style transfer speed: the page's style panel (ONNX Runtime Web, WebAssembly; headless Chromium) on a
 // 256x256 photo (one run) and a 1024x1024 photo (thumbnail statistics, then tiles), next to onnxruntime-node
-// on the same ONNX models and the same tile plan, as ratios. Untrained transformer nets of each width.
-// usage: node scripts/bench-style.mjs [--widths 32,16,12,8] [--runs N] [--tile SIDE] [--backend wasm|webgpu]
+// on the same ONNX models and the same tile plan, thread count for thread count (the page with ?threads=N,
+// onnxruntime-node with intraOpNumThreads N), as ratios. Untrained transformer nets of each width.
+// The page's time is the panel's whole job (its tiles, statistics and blending included); the two take
+// turns, one job each with a pause after it (the page redraws after a job, in software when headless), so
+// that other load on the machine falls on both alike, after warm-up jobs that give V8 time to tier the
+// page's WebAssembly up to optimised code.
+// usage: node scripts/bench-style.mjs [--widths 32,16,12,8] [--runs N] [--warmup N] [--threads 1,2] [--tile SIDE]
+//                                     [--backend wasm|webgpu]
 //   --bundle DIR: a style bundle to time instead of the untrained nets.
+//   --runs and --warmup count 256 px jobs; at 1024 px, half as many (at least one).
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -17,9 +24,13 @@ function option(name, fallback) {
   return i > 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
 }
 const widths = option('widths', '32,16,12,8').split(',').map(Number);
-const runs = Number(option('runs', 5)), tile = Number(option('tile', 768)), backend = option('backend', 'wasm');
+const runs = Number(option('runs', 5)), warmup = Number(option('warmup', 3)), tile = Number(option('tile', 768));
+const threads = option('threads', '1,2').split(',').map(Number), backend = option('backend', 'wasm');
 const given = option('bundle', '');
 const THUMB = 256;  // Stylizer::kThumbnail
+const SIDES = [256, 1024];
+const count = (side, n) => (side > 256 ? Math.max(1, n >> 1) : n);
+const pause = () => new Promise((resolve) => setTimeout(resolve, 300));
 
 const work = tempDir('p2p-bench-style-');
 const tool = (...args) => execFileSync('node', ['--no-experimental-fetch', TOOL, ...args.map(String)], { encoding: 'utf8' });
@@ -43,56 +54,55 @@ function photo(side) {
 }
 const nchw = (side) => new Float32Array(3 * side * side).map((_, i) => (i * 7919) % 256);
 
-// onnxruntime-node: one run at 256, and 1024 as the page does it (thumbnail Export, Import per tile).
-async function nodeTimes(dir, threads) {
-  const opts = threads ? { intraOpNumThreads: threads } : {};
+// onnxruntime-node: job(side) is one run at 256, or 1024 as the page does it (thumbnail Export, Import per tile).
+async function nodeJobs(dir, n) {
+  const opts = { intraOpNumThreads: n, graphOptimizationLevel: 'all' };
   const [compute, exp, imp] = await Promise.all(['compute', 'export', 'import'].map((m) => ort.InferenceSession.create(onnx(dir, m), opts)));
-  const timed = async (fn) => {
-    const t = [];
-    for (let i = 0; i <= runs; i++) {
-      const t0 = performance.now();
-      await fn();
-      if (i > 0) t.push(performance.now() - t0);
-    }
-    return median(t);
-  };
-  const small = await timed(() => compute.run({ input: new ort.Tensor('float32', nchw(256), [1, 3, 256, 256]) }));
   const plan = JSON.parse(tool('tiles', dir, 1024, 1024, tile));
-  const big = await timed(async () => {
-    const out = await exp.run({ input: new ort.Tensor('float32', nchw(THUMB), [1, 3, THUMB, THUMB]) });
-    const stats = {};
-    for (const name of exp.outputNames.slice(1)) stats[name] = out[name];
-    for (const { input: [, , w, h] } of plan.tiles)
-      await imp.run({ input: new ort.Tensor('float32', new Float32Array(3 * w * h).fill(100), [1, 3, h, w]), ...stats });
-  });
-  for (const s of [compute, exp, imp]) await s.release();
-  return { small, big, tiles: plan.tiles.length };
+  const small = new ort.Tensor('float32', nchw(256), [1, 3, 256, 256]), thumb = new ort.Tensor('float32', nchw(THUMB), [1, 3, THUMB, THUMB]);
+  const tiles = plan.tiles.map(({ input: [, , w, h] }) => new ort.Tensor('float32', new Float32Array(3 * w * h).fill(100), [1, 3, h, w]));
+  return {
+    async job(side) {
+      const t0 = performance.now();
+      if (side === 256) {
+        await compute.run({ input: small });
+      } else {
+        const out = await exp.run({ input: thumb });
+        const stats = {};
+        for (const name of exp.outputNames.slice(1)) stats[name] = out[name];
+        for (const t of tiles) await imp.run({ input: t, ...stats });
+      }
+      return performance.now() - t0;
+    },
+    close: () => Promise.all([compute, exp, imp].map((s) => s.release())),
+  };
 }
 
 // The page: the style panel on an opened photo; restyle() runs the same image again.
-async function pageTimes(browser, url, id) {
-  const page = await openPage(browser, `${url}?backend=${backend}&style=${id}&tile=${tile}`);
+async function pageJobs(browser, url, id, n) {
+  const page = await openPage(browser, `${url}?backend=${backend}&style=${id}&tile=${tile}&threads=${n}`);
   await settled(page, 600000);
-  const times = {};
-  for (const side of [256, 1024]) {
-    await waitFor(page, () => window.studio.state().style.id !== '', null, 600000);
-    let s = (await page.evaluate(() => window.studio.state())).style;
-    await page.setInputFiles('#style-file', { name: 'photo.png', mimeType: 'image/png', buffer: photo(side) });
-    const done = (after) => waitFor(page, (n) => { const st = window.studio.state().style; return st.jobs > n && !st.busy && !st.pending || !!st.error; }, after, 900000);
-    s = (await done(s.jobs)).style;  // the first run is the warm-up
+  await waitFor(page, () => window.studio.state().style.id !== '', null, 600000);
+  let s = (await page.evaluate(() => window.studio.state())).style;
+  const done = (after) => waitFor(page, (k) => { const st = window.studio.state().style; return st.jobs > k && !st.busy && !st.pending || !!st.error; }, after, 900000);
+  const finish = async () => {
+    s = (await done(s.jobs)).style;
     if (s.error) throw new Error(s.error);
-    const t = [];
-    for (let i = 0; i < (side > 256 ? Math.max(1, runs >> 1) : runs); i++) {
+    return s.last_ms;
+  };
+  return {
+    async open(side) {  // its first job
+      await page.setInputFiles('#style-file', { name: 'photo.png', mimeType: 'image/png', buffer: photo(side) });
+      return finish();
+    },
+    async job() {
       await page.evaluate(() => window.studio.restyle());
-      s = (await done(s.jobs)).style;
-      t.push(s.last_ms);
-      console.log(`  ${id} ${side}: ${s.last_ms.toFixed(0)} ms, in ONNX Runtime ${s.last_run_ms.toFixed(0)} ms`);
-    }
-    times[side] = { ms: median(t), tiles: s.last_tiles, threads: (await page.evaluate(() => window.studio.state())).threads };
-  }
-  const label = (await page.evaluate(() => window.studio.state())).backend;
-  await page.context().close();
-  return { ...times, label };
+      return finish();
+    },
+    tiles: () => s.last_tiles,
+    label: async () => (await page.evaluate(() => window.studio.state())).backend,
+    close: () => page.context().close(),
+  };
 }
 
 const sketch = path.join(work, 'sketch');
@@ -104,16 +114,33 @@ const site = makeSite([{ id: 'sketch', dir: sketch, default: true }, ...styles.m
 const { server, url } = await serveSite(site);
 const browser = await launch();
 try {
-  console.log(`style nets, page backend ${backend}, tiles of at most ${tile} px, thumbnail ${THUMB} px; median of ${runs} runs (1024: ${Math.max(1, runs >> 1)})`);
-  console.log(`${'model'.padEnd(22)} ${'page 256'.padStart(9)} ${'node 256'.padStart(9)} ${'2 thr'.padStart(7)} ${'ratio'.padStart(6)}   ${'page 1024'.padStart(10)} ${'node 1024'.padStart(10)} ${'2 thr'.padStart(7)} ${'ratio'.padStart(6)}  tiles`);
-  for (const s of styles) {
-    const node = await nodeTimes(s.dir, 0), node2 = await nodeTimes(s.dir, 2);
-    const page = await pageTimes(browser, url, s.id);
-    const f = (v, n = 9) => v.toFixed(0).padStart(n);
-    console.log(`${s.label.padEnd(22)} ${f(page[256].ms)} ${f(node.small)} ${f(node2.small, 7)} ${(page[256].ms / node2.small).toFixed(2).padStart(6)}   ` +
-      `${f(page[1024].ms, 10)} ${f(node.big, 10)} ${f(node2.big, 7)} ${(page[1024].ms / node2.big).toFixed(2).padStart(6)}  ${page[1024].tiles}` +
-      `   (${page.label}; ms; ratio: page / onnxruntime-node with 2 threads)`);
-  }
+  console.log(`style nets, page backend ${backend}, tiles of at most ${tile} px, thumbnail ${THUMB} px; median of ${runs} jobs ` +
+    `(1024: ${count(1024, runs)}) after ${warmup} warm-up jobs (1024: ${count(1024, warmup)}), page and onnxruntime-node taking turns`);
+  console.log(`${'model'.padEnd(22)} ${'thr'.padStart(3)} ${'page 256'.padStart(9)} ${'node 256'.padStart(9)} ${'ratio'.padStart(6)}   ` +
+    `${'page 1024'.padStart(10)} ${'node 1024'.padStart(10)} ${'ratio'.padStart(6)}  tiles  (ms; ratio: page / onnxruntime-node)`);
+  for (const s of styles)
+    for (const n of threads) {
+      const node = await nodeJobs(s.dir, n), page = await pageJobs(browser, url, s.id, n);
+      const row = {};
+      for (const side of SIDES) {
+        await page.open(side);
+        const p = [], q = [];
+        for (let i = 0; i < count(side, warmup) + count(side, runs); i++) {
+          p.push(await page.job());
+          await pause();
+          q.push(await node.job(side));
+          await pause();
+        }
+        p.splice(0, count(side, warmup)), q.splice(0, count(side, warmup));
+        row[side] = { page: median(p), node: median(q) };
+      }
+      const f = (v, k = 9) => v.toFixed(0).padStart(k);
+      const r = (side) => (row[side].page / row[side].node).toFixed(2).padStart(6);
+      console.log(`${s.label.padEnd(22)} ${String(n).padStart(3)} ${f(row[256].page)} ${f(row[256].node)} ${r(256)}   ` +
+        `${f(row[1024].page, 10)} ${f(row[1024].node, 10)} ${r(1024)}  ${String(page.tiles()).padStart(5)}  (${await page.label()})`);
+      await page.close();
+      await node.close();
+    }
 } finally {
   await browser.close();
   server.close();

@@ -45,7 +45,7 @@ p2p::Status Inference::prepare(Session s) {
   if (preparing_.token) js::release_session(preparing_.token);  // superseded before it was ready
   s.token = next_token_++;
   preparing_ = std::move(s);
-  js::create_session(preparing_.token, bytes.value.data(), bytes.value.size(), preparing_.variation);
+  js::create_session(preparing_.token, bytes.value.data(), bytes.value.size());
   return p2p::Status::Ok();
 }
 

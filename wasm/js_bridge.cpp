@@ -17,8 +17,8 @@ EM_JS(void, js_fatal, (const char* why), { Module.bridge.fatal(UTF8ToString(why)
 EM_JS(void, js_fetch_index, (), { Module.bridge.fetchIndex(); });
 EM_JS(void, js_fetch_examples, (), { Module.bridge.fetchExamples(); });
 EM_JS(void, js_fetch_bundle, (int token, const char* path), { Module.bridge.fetchBundle(token, UTF8ToString(path)); });
-EM_JS(void, js_create_session, (int token, const uint8_t* p, size_t n, int keep_dropout), {
-  Module.bridge.createSession(token, HEAPU8.slice(p, p + n), keep_dropout != 0);
+EM_JS(void, js_create_session, (int token, const uint8_t* p, size_t n), {
+  Module.bridge.createSession(token, HEAPU8.slice(p, p + n));
 });
 EM_JS(void, js_release_session, (int token), { Module.bridge.releaseSession(token); });
 EM_JS(void, js_run, (int session, int run, const float* p, int c, int h, int w), {
@@ -50,9 +50,7 @@ void fatal(const std::string& why) { js_fatal(why.c_str()); }
 void fetch_index() { js_fetch_index(); }
 void fetch_examples() { js_fetch_examples(); }
 void fetch_bundle(int token, const std::string& path) { js_fetch_bundle(token, path.c_str()); }
-void create_session(int token, const uint8_t* onnx, size_t size, bool keep_dropout) {
-  js_create_session(token, onnx, size, keep_dropout);
-}
+void create_session(int token, const uint8_t* onnx, size_t size) { js_create_session(token, onnx, size); }
 void release_session(int token) { js_release_session(token); }
 void run(int session, int run, const float* input, int channels, int height, int width) {
   js_run(session, run, input, channels, height, width);

@@ -12,8 +12,7 @@ void fatal(const std::string& why);                   // the app cannot start: t
 void fetch_index();                                   // -> studio_index_loaded / studio_index_failed
 void fetch_examples();                                // -> studio_example_loaded, once per example that loads
 void fetch_bundle(int token, const std::string& path);  // -> studio_bundle_progress / _loaded / _failed
-// keep_dropout: the model has dropout noise, which ONNX Runtime's graph optimizer would remove.
-void create_session(int token, const uint8_t* onnx, size_t size, bool keep_dropout);  // -> studio_session_ready
+void create_session(int token, const uint8_t* onnx, size_t size);  // -> studio_session_ready
 void release_session(int token);
 void run(int session, int run, const float* input, int channels, int height, int width);  // -> studio_run_done / _failed
 // A style net's run: stats (count floats) feed its statistics inputs, stats_channels (n of them) their

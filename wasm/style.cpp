@@ -68,8 +68,8 @@ p2p::Status Stylizer::load(const std::string& id, std::string_view model_json, c
   s.export_token = next_token_++;
   s.import_token = next_token_++;
   preparing_ = std::move(s);
-  js::create_session(preparing_.export_token, models[0].data(), models[0].size(), false);
-  js::create_session(preparing_.import_token, models[1].data(), models[1].size(), false);
+  js::create_session(preparing_.export_token, models[0].data(), models[0].size());
+  js::create_session(preparing_.import_token, models[1].data(), models[1].size());
   return p2p::Status::Ok();
 }
 

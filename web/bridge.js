@@ -1,8 +1,8 @@
 // The page's JavaScript: makes the page cross-origin isolated (sw.js), starts the app (studio.js),
 // answers its calls (wasm/js_bridge.cpp) with runtime.js and fetching.js, feeds it pointer events and
 // the canvas size, and exposes window.studio for tests. URL parameters: ?backend=webgpu|wasm forces
-// a backend; ?model=ID picks a sketch model, ?style=ID a style; ?tile=N sets the style panel's tile side
-// (tests, benchmarks); ?sw=0 skips the service worker.
+// a backend, ?threads=N the WebAssembly thread count; ?model=ID picks a sketch model, ?style=ID a style;
+// ?tile=N sets the style panel's tile side (tests, benchmarks); ?sw=0 skips the service worker.
 import { fetchWeights, networkFirst } from './fetching.js';
 import { backendLabel, backendName, backendNote, createSession, releaseSession, runSession, serial, startOrt, threadCount } from './runtime.js';
 
@@ -128,10 +128,10 @@ const bridge = {
     }
   },
 
-  createSession(token, bytes, keepDropout) {
+  createSession(token, bytes) {
     serial(async () => {
       try {
-        await createSession(token, bytes, keepDropout);
+        await createSession(token, bytes);
         withString(backendNote(), (m) => withString(backendLabel(), (b) => mod._studio_session_ready(token, 1, m, b)));
       } catch (e) {
         withString(errorText(e), (m) => withString('', (b) => mod._studio_session_ready(token, 0, m, b)));

@@ -1,8 +1,10 @@
 // ONNX Runtime Web for the page: picks the backend (WebGPU when the browser has an adapter, else
-// WebAssembly with SIMD and threads; ?backend=webgpu|wasm forces one), and creates, runs and
-// releases sessions one operation at a time.
+// WebAssembly with SIMD and threads; ?backend=webgpu|wasm forces one, ?threads=N the WebAssembly thread
+// count), and creates, runs and releases sessions one operation at a time.
 
-const forced = new URLSearchParams(location.search).get('backend');
+const params = new URLSearchParams(location.search);
+const forced = params.get('backend');
+const askedThreads = Math.floor(Number(params.get('threads'))) || 0;
 let ort = null;
 let backend = 'wasm';  // what sessions are created for
 let threads = 1;
@@ -28,7 +30,8 @@ async function chooseBackend() {
 async function importOrt() {
   // The WebGPU build's wasm also runs the CPU provider; the CPU-only build is half its size.
   ort = await import(backend === 'webgpu' ? './ort/ort.webgpu.min.mjs' : './ort/ort.wasm.min.mjs');
-  threads = crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+  // Threads need cross-origin isolation (SharedArrayBuffer).
+  threads = !crossOriginIsolated ? 1 : askedThreads > 0 ? Math.min(askedThreads, 16) : Math.min(4, navigator.hardwareConcurrency || 1);
   ort.env.wasm.numThreads = threads;
   // The CPU provider computes on the main thread unless proxied to a worker: keep drawing smooth.
   ort.env.wasm.proxy = backend === 'wasm';
@@ -60,10 +63,11 @@ export function serial(fn) {
   return p;
 }
 
-export async function createSession(token, bytes, keepDropout) {
+export async function createSession(token, bytes) {
   await startOrt();
-  // ONNX Runtime 1.30's optimizer removes Dropout even in training mode (at every level but 'disabled').
-  const graphOptimizationLevel = keepDropout ? 'disabled' : 'all';
+  // Dropout noise survives every level: ONNX Runtime removes a Dropout whose mask nobody reads, and the
+  // ONNX writer has a Where read each mask.
+  const graphOptimizationLevel = 'all';
   let session;
   try {
     session = await ort.InferenceSession.create(bytes, { executionProviders: [backend], graphOptimizationLevel });

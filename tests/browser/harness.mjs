@@ -71,7 +71,7 @@ export function onnxOfBundle(dir) {
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // Median ms per run of an ONNX model in onnxruntime-node (CPU, its default threads) on a fixed input of
-// c x h x w, after one warm-up run: the baseline of the benchmark scripts.
+// c x h x w, after one warm-up run: the baseline of scripts/bench-native.mjs.
 export async function nodeLatency(onnx, c, h, w, n) {
   const session = await ort.InferenceSession.create(onnx);
   const input = new ort.Tensor('float32', new Float32Array(c * h * w).map((_, i) => Math.sin(i)), [1, c, h, w]);

@@ -68,6 +68,17 @@ for (const [backend, model] of [['wasm', 'u256'], ['webgpu', 'u128']]) {
   });
 }
 
+// The benchmarks set the page's thread count.
+test('?threads=1: WebAssembly on one thread, the same output', async () => {
+  const page = await openPage(browser, `${url}?backend=wasm&model=u256&threads=1`);
+  const s = await settled(page, 300000);
+  check(s.threads === 1 && s.backend === 'wasm (1 thread)', `threads ${s.threads}, backend '${s.backend}'`);
+  const d = difference(await outputPixels(page), await referenceOutput(await onnxBytes(page), await inputPixels(page), s.width, s.height));
+  check(d.mean <= MEAN_LIMIT && d.max <= MAX_LIMIT, `output differs from onnxruntime-node: mean ${d.mean}, max ${d.max}`);
+  check(page.errors.length === 0, `page errors: ${page.errors.join('; ')}`);
+  await page.context().close();
+});
+
 // The native exporter writes the same bytes (scripts/build builds build/bin/pix2pix: its absence is a failure).
 test('pix2pix export --onnx writes the bytes the page builds', async () => {
   const bin = path.join(ROOT, 'build', 'bin', 'pix2pix');
