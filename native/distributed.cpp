@@ -152,7 +152,15 @@ int DataParallel::rank() const { return impl_->env.rank; }
 int DataParallel::size() const { return impl_->env.world_size; }
 int DataParallel::local_rank() const { return impl_->env.local_rank; }
 std::string DataParallel::who() const { return "rank " + std::to_string(rank()) + " of " + std::to_string(size()); }
-void DataParallel::set_step(int64_t step) { impl_->step = step; }
+void DataParallel::set_step(int64_t step) {
+  // Tests only: P2P_TEST_HANG_RANK=R makes rank R hang before its step 3, alive (its heartbeat goes on).
+  static const int hang_rank = [] {
+    const char* e = std::getenv("P2P_TEST_HANG_RANK");
+    return e ? std::atoi(e) : -1;
+  }();
+  if (rank() == hang_rank && step == 3) std::this_thread::sleep_for(std::chrono::hours(1));
+  impl_->step = step;
+}
 
 void DataParallel::broadcast(std::vector<torch::Tensor> tensors) {
   for (torch::Tensor& t : tensors) {

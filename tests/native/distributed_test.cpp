@@ -190,6 +190,19 @@ TEST_F(DataParallel, FrozenRankIsNamedAfterTheTimeout) {
   kill(r1.pid, SIGKILL);
 }
 
+TEST_F(DataParallel, HungRankIsNamedAfterTheTimeout) {
+  std::vector<std::string> hang = rank_env(1);
+  hang.push_back("P2P_TEST_HANG_RANK=1");  // alive, heartbeat going, but no step 3
+  Child r0(train("hung", 1, 200, {"--dist_timeout", "3"}), dir / "r0.txt", rank_env(0));
+  Child r1(train("hung", 1, 200, {"--dist_timeout", "3"}), dir / "r1.txt", hang);
+  const auto t0 = Clock::now();
+  EXPECT_EQ(r0.wait(), 1) << r0.output();
+  EXPECT_LT(seconds_since(t0), 60);
+  EXPECT_NE(r0.output().find("rank 1 stuck at step 2 while others reached step 3; rank 0 of 2 gave up after 3 s"), std::string::npos)
+      << r0.output();
+  kill(r1.pid, SIGKILL);
+}
+
 TEST_F(DataParallel, BadTorchrunVariablesAndAMissingRankAreOneLine) {
   struct Case {
     std::vector<std::string> env;
