@@ -2,8 +2,8 @@
 // `pix2pix edges` draws them) go through the bundle's ONNX in onnxruntime-node; hearts and apples should
 // come out red, stars, suns and smileys yellow, saturated, and without the transposed convolutions'
 // checkerboard. Prints each shape's dominant hue, saturation and grid pattern; exits 1 when any misses.
-// Not yet in scripts/test: the shipped edges2emoji misses all five (issue 13); it joins the tests with the
-// first model that passes.
+// tests/ort/sketch_colours.test.mjs holds the shipped model to the criteria it meets (not yet red hearts
+// and apples, issue 13); this script applies all of them to any bundle.
 // usage: node scripts/eval-sketch-colours.mjs [BUNDLE_DIR] [OUT_DIR]   (OUT_DIR: keep sketches and outputs as PNG)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
