@@ -100,9 +100,9 @@ struct DeviceBatch {
 class Trainer {
  public:
   Trainer(TrainOptions t, torch::Device device, const Dataset& data, Pix2PixModel& model, LrSchedule schedule,
-          DataParallel* dp)
+          DataParallel* dp, std::string me)
       : t_(std::move(t)), device_(device), data_(data), model_(model), schedule_(schedule), dp_(dp),
-        main_(!dp || dp->main()), ranks_(dp ? dp->size() : 1), me_(dp ? "train (" + dp->who() + ")" : "train"), run_dir_(t_.run_dir()), ckpt_dir_(run_dir_ + "/checkpoints"),
+        main_(!dp || dp->main()), ranks_(dp ? dp->size() : 1), me_(std::move(me)), run_dir_(t_.run_dir()), ckpt_dir_(run_dir_ + "/checkpoints"),
         reporter_(run_dir_ + "/log.jsonl", t_.use_GAN, t_.use_L1) {
     options_json_ = to_json(t_).dump(2);
     if (!main_) reporter_.silence();
@@ -471,7 +471,7 @@ int cmd_train(const Args& args) {
   Result<std::unique_ptr<DataParallel>> joined = join_ranks(t);  // the seed too is rank 0's
   if (!joined.ok()) return fail("train", joined.error, 2);
   std::unique_ptr<DataParallel> dp = std::move(joined.value);
-  const std::string me = dp ? "train (" + dp->who() + ")" : "train";  // as Trainer's
+  const std::string me = dp ? "train (" + dp->who() + ")" : "train";  // what messages start with
   const bool main = !dp || dp->main();
 
   std::string note;
@@ -534,7 +534,7 @@ int cmd_train(const Args& args) {
       if (dp) std::printf("%s\n", rank_note(*dp, t, t.lr_exact()).c_str());
       if (t.sync_bn && !dp) std::printf("--sync_bn applies when several ranks train (scripts/launch): one process here\n");
     }
-    Trainer trainer(t, device, data.value, model, schedule, dp.get());
+    Trainer trainer(t, device, data.value, model, schedule, dp.get(), me);
     return trainer.run(pos);
   } catch (const std::exception& e) {
     return fail(me, dp ? dp->explain_failure(one_line(e)) : one_line(e));

@@ -166,7 +166,7 @@ void DataParallel::broadcast(std::vector<torch::Tensor> tensors) {
   for (torch::Tensor& t : tensors) {
     std::vector<at::Tensor> v = {t.detach().contiguous()};
     impl_->group->broadcast(v)->wait();
-    if (!v[0].is_same(t)) t.detach().copy_(v[0]);
+    if (v[0].data_ptr() != t.data_ptr()) t.detach().copy_(v[0]);  // only a non-contiguous t was copied
   }
 }
 
@@ -248,8 +248,11 @@ struct SyncedBatchNorm : BatchNormSync {
     torch::Tensor xf = x.to(torch::kFloat);
     const int64_t id = reinterpret_cast<int64_t>(impl);
     // Two passes (mean, then the mean square deviation), summed in double as a single process's batch norm does.
-    torch::Tensor count = impl->all_sum(torch::tensor({double(xf.numel() / c)}, torch::kDouble).to(x.device()));
-    torch::Tensor mean = (AllSum::apply(xf.sum({0, 2, 3}, false, torch::kDouble), id) / count).to(torch::kFloat);
+    // The element count rides along with the sums: one collective for both.
+    torch::Tensor local = torch::cat({xf.sum({0, 2, 3}, false, torch::kDouble),
+                                      torch::full({1}, double(xf.numel() / c), xf.options().dtype(torch::kDouble))});
+    torch::Tensor sums = AllSum::apply(local, id), count = sums.narrow(0, c, 1);
+    torch::Tensor mean = (sums.narrow(0, 0, c) / count).to(torch::kFloat);
     torch::Tensor centred = xf - mean.view({1, c, 1, 1});
     torch::Tensor var = (AllSum::apply(centred.square().sum({0, 2, 3}, false, torch::kDouble), id) / count).to(torch::kFloat);
     torch::Tensor y = centred * torch::rsqrt(var + eps).view({1, c, 1, 1});
