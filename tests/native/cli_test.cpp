@@ -103,6 +103,32 @@ TEST_F(Cli, InfoPrintsReferenceNumbers) {
   EXPECT_NE(r.out.find("1679235"), std::string::npos) << r.out;
 }
 
+// Long commands start again with passive OpenMP waiting unless the environment chose a policy; libgomp
+// shows what it took each time it starts (OMP_DISPLAY_ENV): a spin count of 0 is the passive policy.
+TEST_F(Cli, LongCommandsRestartWithPassiveWaiting) {
+  auto starts = [](const std::string& err) {
+    size_t n = 0;
+    for (size_t at = err.find("OPENMP DISPLAY ENVIRONMENT BEGIN"); at != std::string::npos;
+         at = err.find("OPENMP DISPLAY ENVIRONMENT BEGIN", at + 1))
+      n++;
+    return n;
+  };
+  const std::string show = "OMP_DISPLAY_ENV=verbose";
+  for (const char* cmd : {"train", "train-style", "test", "stylize"}) {
+    Outcome r = p2p_test::run_program(bin(), std::string(cmd) + " --help", dir_, "env -u OMP_WAIT_POLICY " + show);
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(starts(r.err), 2u) << cmd << ": " << r.err;
+    EXPECT_NE(r.err.rfind("GOMP_SPINCOUNT = '0'"), std::string::npos) << cmd << ": " << r.err;
+    EXPECT_GT(r.err.rfind("GOMP_SPINCOUNT = '0'"), r.err.rfind("OPENMP DISPLAY ENVIRONMENT BEGIN")) << r.err;
+  }
+  Outcome r = p2p_test::run_program(bin(), "train --help", dir_, "env OMP_WAIT_POLICY=active " + show);
+  EXPECT_EQ(starts(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find("OMP_WAIT_POLICY = 'ACTIVE'"), std::string::npos) << r.err;
+  r = p2p_test::run_program(bin(), "run --help", dir_, "env -u OMP_WAIT_POLICY " + show);  // a forward pass: no restart
+  EXPECT_EQ(starts(r.err), 1u) << r.err;
+  EXPECT_EQ(r.err.find("GOMP_SPINCOUNT = '0'"), std::string::npos) << r.err;
+}
+
 TEST_F(Cli, ImportRunExportRoundTrip) {
   P2P_REQUIRE_FIXTURES();
   std::string fx = p2p_test::fixture_dir() + "/unet256_batch/";  // unet_256, ngf 2, 1 -> 1 channel
