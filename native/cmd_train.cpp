@@ -320,7 +320,7 @@ int Trainer::run(TrainProgress pos) {
 
     if (epoch_end) {
       pos.epoch_done = true;
-      if (t_.lr_policy == "plateau" && pos.epoch_l1_count) {
+      if (schedule_.policy == LrPolicy::Plateau && pos.epoch_l1_count) {
         const double metric = pos.epoch_l1_sum / double(pos.epoch_l1_count);
         schedule_.observe(dp_ ? dp_->mean(metric) : metric);  // the same schedule on every rank
       }
@@ -369,11 +369,13 @@ Result<ObjectiveOptions> objective_options(const TrainOptions& t) {
   return {obj, ""};
 }
 
-LrSchedule lr_schedule(const TrainOptions& t) {
+Result<LrSchedule> lr_schedule(const TrainOptions& t) {
+  Result<LrPolicy> policy = parse_lr_policy(t.lr_policy);
+  if (!policy.ok()) return Result<LrSchedule>::Fail(policy.error);
   LrSchedule schedule;
-  schedule.policy = t.lr_policy, schedule.base_lr = t.lr_exact(), schedule.n_epochs = t.n_epochs;
+  schedule.policy = policy.value, schedule.base_lr = t.lr_exact(), schedule.n_epochs = t.n_epochs;
   schedule.n_epochs_decay = t.n_epochs_decay, schedule.epoch_count = t.epoch_count, schedule.lr_decay_iters = t.lr_decay_iters;
-  return schedule;
+  return {schedule, ""};
 }
 
 // Where the run starts: the checkpoint it resumes (the default, latest, is the newest complete one: an
@@ -489,6 +491,8 @@ int cmd_train(const Args& args) {
     if (Result<Graph> b = build(d); !b.ok()) return fail(me, "--netD: " + b.error, 2);
   Result<ObjectiveOptions> objective = objective_options(t);
   if (!objective.ok()) return fail(me, objective.error, 2);
+  Result<LrSchedule> initial_schedule = lr_schedule(t);
+  if (!initial_schedule.ok()) return fail(me, initial_schedule.error, 2);
   Result<Dataset> data = open_train_data(t);
   if (!data.ok()) return fail(me, data.error, 2);
 
@@ -513,7 +517,7 @@ int cmd_train(const Args& args) {
   try {
     Pix2PixModel model(g, d, objective.value, device);
     model.set_bf16(t.bf16 && device.is_cuda());
-    LrSchedule schedule = lr_schedule(t);
+    LrSchedule schedule = initial_schedule.value;
     TrainProgress pos;
     if (main) {
       Result<TrainProgress> start = starting_point(t, epoch_count_given, ckpt_dir, newest, model, schedule);

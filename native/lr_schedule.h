@@ -4,11 +4,18 @@
 // as PyTorch's CosineAnnealingLR does).
 #pragma once
 #include <string>
+#include <vector>
+
+#include "shared/status.h"
 
 namespace p2p {
 
+enum class LrPolicy { Linear, Step, Plateau, Cosine };
+const std::vector<std::string>& lr_policy_names();  // in the enum's order, for option tables
+Result<LrPolicy> parse_lr_policy(const std::string& name);
+
 struct LrSchedule {
-  std::string policy = "linear";
+  LrPolicy policy = LrPolicy::Linear;
   double base_lr = 0.0002;
   int n_epochs = 100, n_epochs_decay = 100, epoch_count = 1, lr_decay_iters = 50;
   // plateau state, carried in checkpoints

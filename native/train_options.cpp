@@ -7,6 +7,7 @@
 #include <set>
 
 #include "native/dataset.h"
+#include "native/lr_schedule.h"
 #include "native/pix2pix_model.h"
 
 namespace p2p {
@@ -55,7 +56,7 @@ void visit(TrainOptions& t, V& v) {
   // optimisation and schedule
   v.real("lr", t.lr, "Adam learning rate", Env{});
   v.real("beta1", t.beta1, "Adam beta1", Env{});
-  v.choice("lr_policy", t.lr_policy, {"linear", "step", "plateau", "cosine"}, "learning-rate schedule", Env{});
+  v.choice("lr_policy", t.lr_policy, lr_policy_names(), "learning-rate schedule", Env{});
   v.integer("n_epochs", t.n_epochs, "epochs at the starting learning rate", Env{"niter"});
   v.integer("n_epochs_decay", t.n_epochs_decay, "epochs of linear decay to zero", Env{"niter_decay"});
   v.integer("lr_decay_iters", t.lr_decay_iters, "step policy: multiply by 0.1 every this many epochs", Env{});
@@ -185,7 +186,9 @@ Status validate(TrainOptions& t) {
     if (Status st = positive(n, v); !st.ok()) return st;
   if (t.n_epochs < 0 || t.n_epochs_decay < 0 || t.n_epochs + t.n_epochs_decay < 1)
     return Status::Fail("--n_epochs and --n_epochs_decay must be >= 0 and give at least one epoch");
-  if (t.lr_policy == "cosine" && t.n_epochs < 1) return Status::Fail("--lr_policy cosine needs --n_epochs of at least 1");
+  Result<LrPolicy> policy = parse_lr_policy(t.lr_policy);
+  if (!policy.ok()) return Status::Fail(policy.error);
+  if (policy.value == LrPolicy::Cosine && t.n_epochs < 1) return Status::Fail("--lr_policy cosine needs --n_epochs of at least 1");
   if (t.max_dataset_size < 0 || t.stop_after_iters < 0) return Status::Fail("--max_dataset_size and --stop_after_iters must be >= 0");
   if (!(t.lr > 0) || !(t.beta1 >= 0 && t.beta1 < 1) || !(t.init_gain >= 0) || !(t.lambda_L1 >= 0) || !(t.lambda_gp >= 0))
     return Status::Fail("--lr must be > 0, --beta1 in [0, 1), --init_gain, --lambda_L1 and --lambda_gp >= 0");

@@ -19,13 +19,16 @@ TEST(LrScheduleReference, WholeRunsMatchTorch) {
   ASSERT_GE(runs.value.size(), 8u);
   for (const Json& r : runs.value.items()) {
     LrSchedule s;
-    s.policy = r.get_string("policy");
+    const std::string policy = r.get_string("policy");
+    Result<LrPolicy> parsed = parse_lr_policy(policy);
+    ASSERT_TRUE(parsed.ok()) << parsed.error;
+    s.policy = parsed.value;
     s.base_lr = r.get_number("lr");
     s.n_epochs = int(r.get_int("n_epochs"));
     s.n_epochs_decay = int(r.get_int("n_epochs_decay"));
     s.epoch_count = int(r.get_int("epoch_count"));
     s.lr_decay_iters = int(r.get_int("lr_decay_iters"));
-    const std::string label = s.policy + " n_epochs " + std::to_string(s.n_epochs) + "+" +
+    const std::string label = policy + " n_epochs " + std::to_string(s.n_epochs) + "+" +
                               std::to_string(s.n_epochs_decay) + " from epoch " + std::to_string(s.epoch_count);
     SCOPED_TRACE(label);
     const Json& epochs = r["epochs"];
