@@ -131,15 +131,10 @@ Result<TestOptions> read_test_options(const Args& args, bool& help) {
 }
 
 Result<Dataset> open_test_data(const TestOptions& t, const ModelSpec& spec) {
-  DatasetOptions dopt;
-  dopt.dataroot = t.dataroot, dopt.phase = t.phase, dopt.layout = t.layout, dopt.direction = t.direction;
-  dopt.input_nc = spec.input_nc, dopt.output_nc = spec.output_nc;
-  Result<Preprocess> preprocess = parse_preprocess(t.preprocess);
-  if (!preprocess.ok()) return Result<Dataset>::Fail(preprocess.error);
-  dopt.preprocess = preprocess.value;
-  dopt.load_size = t.load_size, dopt.crop_size = t.crop_size, dopt.flip = false;
-  dopt.max_dataset_size = size_t(t.max_dataset_size), dopt.seed = uint64_t(t.seed);
-  return Dataset::open(dopt);
+  Result<DatasetOptions> d = dataset_options(t);
+  if (!d.ok()) return Result<Dataset>::Fail(d.error);
+  d.value.input_nc = spec.input_nc, d.value.output_nc = spec.output_nc, d.value.flip = false;
+  return Dataset::open(d.value);
 }
 
 // What the images gave: a row of the page each, the metrics, and the time in the network.

@@ -349,15 +349,10 @@ int Trainer::run(TrainProgress pos) {
 }
 
 Result<Dataset> open_train_data(const TrainOptions& t) {
-  DatasetOptions dopt;
-  dopt.dataroot = t.dataroot, dopt.phase = t.phase, dopt.layout = t.layout, dopt.direction = t.direction;
-  dopt.input_nc = t.input_nc, dopt.output_nc = t.output_nc;
-  Result<Preprocess> preprocess = parse_preprocess(t.preprocess);
-  if (!preprocess.ok()) return Result<Dataset>::Fail(preprocess.error);
-  dopt.preprocess = preprocess.value;
-  dopt.load_size = t.load_size, dopt.crop_size = t.crop_size, dopt.flip = t.flip;
-  dopt.max_dataset_size = size_t(t.max_dataset_size), dopt.seed = uint64_t(t.seed);
-  return Dataset::open(dopt);
+  Result<DatasetOptions> d = dataset_options(t);
+  if (!d.ok()) return Result<Dataset>::Fail(d.error);
+  d.value.input_nc = t.input_nc, d.value.output_nc = t.output_nc, d.value.flip = t.flip;
+  return Dataset::open(d.value);
 }
 
 Result<ObjectiveOptions> objective_options(const TrainOptions& t) {

@@ -43,6 +43,19 @@ struct DatasetOptions {
   uint64_t seed = 0;
 };
 
+// The dataset options that train's and test's option structs name alike (dataroot, phase, layout, direction,
+// preprocess, load_size, crop_size, max_dataset_size, seed); the caller sets channels and flip.
+template <class CommandOptions>
+Result<DatasetOptions> dataset_options(const CommandOptions& t) {
+  Result<Preprocess> preprocess = parse_preprocess(t.preprocess);
+  if (!preprocess.ok()) return Result<DatasetOptions>::Fail(preprocess.error);
+  DatasetOptions d;
+  d.dataroot = t.dataroot, d.phase = t.phase, d.layout = t.layout, d.direction = t.direction;
+  d.preprocess = preprocess.value, d.load_size = t.load_size, d.crop_size = t.crop_size;
+  d.max_dataset_size = size_t(t.max_dataset_size), d.seed = uint64_t(t.seed);
+  return {d, ""};
+}
+
 // One preprocessing draw, shared by A and B of a pair (the reference's get_params).
 struct Transform {
   int crop_x = 0, crop_y = 0;
