@@ -1,11 +1,11 @@
 // The page's speed, measured in headless Chromium next to its baselines, every ratio from one run:
 // - every shipped bundle (build/web/models; --bundle adds others): the page's latency on WebAssembly with
 //   N threads (?threads=N) next to onnxruntime-node with intraOpNumThreads N, on the ONNX model the page
-//   builds from the bundle (graph optimisation 'all', no dropout noise); then on WebGPU (headless Chromium's
-//   is SwiftShader, a CPU emulation, unless the machine gives it a GPU) next to onnxruntime-node with the
-//   most threads. Sketch models: one run on a fixed input (the page's last_ms: session.run to the output
-//   read). Styles: the style panel's whole job on a photo of each --style-sizes side (above 256 px:
-//   thumbnail statistics, then tiles), onnxruntime-node with the same tile plan.
+//   builds from the bundle (graph optimisation 'all', no dropout noise). Sketch models: one run on a fixed
+//   input (the page's last_ms: session.run to the output read). Styles: the style panel's whole job on a
+//   photo of each --style-sizes side (above 256 px: thumbnail statistics, then tiles), onnxruntime-node
+//   with the same tile plan. Last, the page on WebGPU next to onnxruntime-node with the most threads:
+//   headless Chromium's WebGPU is SwiftShader, a CPU emulation, unless the machine gives it a GPU.
 // - TensorFlow.js with its WebAssembly backend on a U-Net of the same layer sizes as each pix2pix U-Net
 //   bundle (random weights, NHWC, the ml5.js pix2pix way: conv2d / conv2dTranspose / moments + batchNorm),
 //   N threads, in its own page of the same browser, next to the page at N threads.
@@ -16,15 +16,17 @@
 // until it has tiered it up over the first runs: the first --warmup rounds are left out of the medians.
 //
 // usage: scripts/bench-web [--runs N] [--warmup N] [--threads 1,2] [--only NAME[,NAME]] [--bundle DIR[,DIR]]
-//                          [--gpu-runs N] [--style-sizes 256[,1024]] [--tile SIDE] [--visits N]
+//                          [--gpu-runs N] [--gpu-timeout S] [--style-sizes 256[,1024]] [--tile SIDE] [--visits N]
 //                          [--skip-tfjs] [--skip-webgpu] [--skip-first-output]
 //   --only: bundle names (folder names under build/web/models, or of --bundle folders).
-//   --gpu-runs: WebGPU runs per bundle (after the page's first); --visits: cold/cached pairs of visits.
+//   --gpu-runs: WebGPU runs per network after the page's first, all within --gpu-timeout seconds (else none);
+//     bundles of the same network (the default styles) are timed once on WebGPU.
+//   --visits: pairs of visits to the page, cold and cached.
 //   --style-sizes: above 256, half as many runs and warm-up runs (at least one); --tile: the panel's tile side.
 // An untrained style net of another width to time: build/wasm/make_bundle.js bundle DIR transformer WIDTH 256 SEED
 // NAME 1 (run with node --no-experimental-fetch), then --bundle DIR.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,22 +36,30 @@ import {
 } from '../tests/browser/harness.mjs';
 import { encodePng } from '../tests/browser/png.mjs';
 
-const { values: opt } = parseArgs({
-  options: {
-    runs: { type: 'string', default: '8' }, warmup: { type: 'string', default: '4' }, threads: { type: 'string', default: '1,2' },
-    only: { type: 'string', default: '' }, bundle: { type: 'string', default: '' }, 'gpu-runs': { type: 'string', default: '2' },
-    'style-sizes': { type: 'string', default: '256' }, tile: { type: 'string', default: '768' }, visits: { type: 'string', default: '2' },
+function fail(message) {
+  console.error(`bench-web: ${message}`);
+  process.exit(2);
+}
+let opt;
+try {
+  ({ values: opt } = parseArgs({ options: {
+    runs: { type: 'string', default: '6' }, warmup: { type: 'string', default: '3' }, threads: { type: 'string', default: '1,2' },
+    only: { type: 'string', default: '' }, bundle: { type: 'string', default: '' }, visits: { type: 'string', default: '3' },
+    'gpu-runs': { type: 'string', default: '1' }, 'gpu-timeout': { type: 'string', default: '300' },
+    'style-sizes': { type: 'string', default: '256' }, tile: { type: 'string', default: '768' },
     'skip-tfjs': { type: 'boolean' }, 'skip-webgpu': { type: 'boolean' }, 'skip-first-output': { type: 'boolean' },
-  },
-});
+  } }));
+} catch (e) {
+  fail(e.message);
+}
 function integers(name, least, many = true) {
   const vs = opt[name].split(',').map(Number);
   if (!vs.every((v) => Number.isInteger(v) && v >= least) || (!many && vs.length > 1))
-    throw new Error(`--${name}: expected ${many ? 'comma-separated integers' : 'an integer'} >= ${least}, got '${opt[name]}'`);
+    fail(`--${name}: expected ${many ? 'comma-separated integers' : 'an integer'} >= ${least}, got '${opt[name]}'`);
   return many ? vs : vs[0];
 }
 const runs = integers('runs', 1, false), warmup = integers('warmup', 0, false), gpuRuns = integers('gpu-runs', 1, false);
-const visits = integers('visits', 1, false), tile = integers('tile', 64, false);
+const visits = integers('visits', 1, false), tile = integers('tile', 64, false), gpuTimeout = integers('gpu-timeout', 1, false);
 const threads = integers('threads', 1), styleSizes = integers('style-sizes', 256);
 const THUMB = 256;  // Stylizer::kThumbnail
 const scaled = (side, n) => (side > THUMB ? Math.max(1, n >> 1) : n);
@@ -63,7 +73,7 @@ const shipped = JSON.parse(readFileSync(path.join(WEB_DIR, 'models', 'index.json
 const extra = opt.bundle ? opt.bundle.split(',').map((d) => ({ id: path.basename(path.resolve(d)), dir: path.resolve(d) })) : [];
 const all = [...shipped, ...extra].map((b) => ({ ...b, manifest: JSON.parse(readFileSync(path.join(b.dir, 'model.json'), 'utf8')) }));
 const wanted = opt.only ? opt.only.split(',') : all.map((b) => b.id);
-for (const w of wanted) if (!all.some((b) => b.id === w)) throw new Error(`--only: no bundle '${w}' (${all.map((b) => b.id).join(', ')})`);
+for (const w of wanted) if (!all.some((b) => b.id === w)) fail(`--only: no bundle '${w}' (${all.map((b) => b.id).join(', ')})`);
 const bundles = all.filter((b) => wanted.includes(b.id));
 const isStyle = (b) => b.manifest.task === 'style';
 
@@ -120,33 +130,37 @@ async function nodeRuntime(b, side, n) {
   }, close: () => Promise.all([exp.release(), imp.release()]) };
 }
 
-// The page: a sketch model reruns on its input; a style reruns the style panel on an opened photo.
-async function pageRuntime(browser, url, b, side, query) {
-  const style = isStyle(b);
-  const page = await openPage(browser, `${url}?${query}&${style ? `style=${b.id}&tile=${tile}` : `model=${b.id}`}`);
-  let s = await settled(page, 900000);  // a sketch model's first run happens on load
-  if (s.error) throw new Error(`${b.id} ${query}: ${s.error}`);
-  const label = `page: ${s.backend}${query.includes('webgpu') ? await gpuName(page) : ''}`;
+// The page: a sketch model reruns on its input; a style reruns the style panel on an opened photo (on a
+// site without sketch models, so that the panel has nothing else to paint). urls: { sketch, style }.
+// Every wait ends by the deadline (a time in ms; Playwright's TimeoutError), or 15 minutes.
+async function pageRuntime(browser, urls, b, side, query, deadline = Infinity) {
+  const style = isStyle(b), left = () => Math.max(1, Math.min(900000, deadline - Date.now()));
+  const page = await openPage(browser, `${style ? urls.style : urls.sketch}?${query}&${style ? `style=${b.id}&tile=${tile}` : `model=${b.id}`}`);
+  const label = async () => {
+    const { backend, threads: n } = await page.evaluate(() => ({ backend: window.studio.backend, threads: window.studio.threads }));
+    return `page: ${backend === 'webgpu' ? `webgpu${await gpuName(page)}` : `${backend} (${plural(n, 'thread')})`}`;
+  };
+  const close = () => page.context().close();
   if (!style) {
-    return { label, first: s.last_ms, async run() {
+    let s = await settled(page, left());  // its first run happens on load
+    if (s.error) throw new Error(`${b.id} ${query}: ${s.error}`);
+    return { label: await label(), first: s.last_ms, close, async run() {
       await page.evaluate(() => window.studio.rerun());
-      s = await waitFor(page, (r) => window.studio.state().runs > r, s.runs, 900000);
+      s = await waitFor(page, (r) => window.studio.state().runs > r, s.runs, left());
       if (s.error) throw new Error(`${b.id}: ${s.error}`);
       return s.last_ms;
-    }, close: () => page.context().close() };
+    } };
   }
-  await waitFor(page, () => window.studio.state().style.id !== '' || !!window.studio.state().style.error, null, 600000);
-  let st = (await page.evaluate(() => window.studio.state())).style;
+  let st = (await waitFor(page, () => window.studio.state().style.id !== '' || !!window.studio.state().style.error, null, left())).style;
   const finish = async (action) => {
     await action();
-    st = (await waitFor(page, (k) => { const x = window.studio.state().style; return (x.jobs > k && !x.busy && !x.pending) || !!x.error; }, st.jobs, 900000)).style;
+    st = (await waitFor(page, (k) => { const x = window.studio.state().style; return (x.jobs > k && !x.busy && !x.pending) || !!x.error; }, st.jobs, left())).style;
     if (st.error) throw new Error(`${b.id}: ${st.error}`);
     return st.last_ms;
   };
   const first = await finish(() => page.setInputFiles('#style-file', { name: 'photo.png', mimeType: 'image/png', buffer: photo(side) }));
   if (st.width !== side || st.height !== side) throw new Error(`${b.id}: the panel painted ${st.width}x${st.height}, not ${side}x${side}`);
-  return { label: `${label}, ${plural(st.last_tiles, 'tile')}`, first, run: () => finish(() => page.evaluate(() => window.studio.restyle())),
-    close: () => page.context().close() };
+  return { label: `${await label()}, ${plural(st.last_tiles, 'tile')}`, first, close, run: () => finish(() => page.evaluate(() => window.studio.restyle())) };
 }
 
 async function gpuName(page) {
@@ -163,7 +177,7 @@ function tfjsSite() {
   const files = ['tfjs-core/dist/tf-core.min.js', 'tfjs-backend-wasm/dist/tf-backend-wasm.min.js',
     ...['', '-simd', '-threaded-simd'].map((v) => `tfjs-backend-wasm/dist/tfjs-backend-wasm${v}.wasm`)];
   const dir = path.join(work, 'tfjs');
-  execFileSync('mkdir', ['-p', dir]);
+  mkdirSync(dir);
   for (const f of files) {
     if (!existsSync(path.join(tf, f))) throw new Error(`no node_modules/@tensorflow/${f}: run npm ci (scripts/setup)`);
     symlinkSync(path.join(tf, f), path.join(dir, path.basename(f)));
@@ -247,35 +261,46 @@ async function tfjsRuntime(browser, url, b, n) {
 // ---- one bundle at one size: every runtime, taking turns
 
 const stats = (t) => ({ ms: median(t), min: Math.min(...t) });
-async function measure(browser, url, tfUrl, b, side) {
+async function measure(browser, urls, tfUrl, b, side) {  // WebAssembly and the baselines
   const pairs = [];
   for (const n of threads) {
-    const p = { n, node: await nodeRuntime(b, side, n), page: await pageRuntime(browser, url, b, side, `backend=wasm&threads=${n}`) };
-    if (tfUrl && /^unet_\d+$/.test(b.manifest.model.net) && !isStyle(b)) p.tfjs = await tfjsRuntime(browser, tfUrl, b, n);
+    const p = { n, node: await nodeRuntime(b, side, n), page: await pageRuntime(browser, urls, b, side, `backend=wasm&threads=${n}`) };
+    const { net, norm } = b.manifest.model;  // the TF.js net: a batch-norm U-Net (the shipped sketch model's kind)
+    if (tfUrl && /^unet_\d+$/.test(net) && norm === 'batch') p.tfjs = await tfjsRuntime(browser, tfUrl, b, n);
     pairs.push(p);
   }
-  const all = pairs.flatMap((p) => [p.node, p.page, p.tfjs].filter(Boolean));
-  for (const r of all) r.times = [];
+  const turns = pairs.flatMap((p) => [p.node, p.page, p.tfjs].filter(Boolean));
+  for (const r of turns) r.times = [];
   const skip = scaled(side, warmup), total = skip + scaled(side, runs);
   for (let i = 0; i < total; i++)
-    for (const r of all) {
+    for (const r of turns) {
       r.times.push(await r.run());
       await pause();
     }
-  for (const r of all) {
+  for (const r of turns) {
     r.warm = [r.first, ...r.times.slice(0, skip)].filter((t) => t !== undefined);
     Object.assign(r, stats(r.times.slice(skip)));
     await r.close();
   }
+  return pairs;
+}
+
+// WebGPU, after everything else: SwiftShader takes seconds to a minute a run, and its GPU process may go on
+// with a run that timed out. Returns null when --gpu-timeout passed first.
+async function measureGpu(browser, urls, b, side) {
+  const deadline = Date.now() + gpuTimeout * 1000;
   let gpu = null;
-  if (!opt['skip-webgpu']) {
-    gpu = await pageRuntime(browser, url, b, side, 'backend=webgpu');
+  try {
+    gpu = await pageRuntime(browser, urls, b, side, 'backend=webgpu', deadline);
     const t = [];
     for (let i = 0; i < gpuRuns; i++) t.push(await gpu.run());
-    Object.assign(gpu, stats(t), { warm: [gpu.first] });
-    await gpu.close();
+    return Object.assign(gpu, stats(t), { warm: [gpu.first] });
+  } catch (e) {
+    if (e.name !== 'TimeoutError') throw e;
+    return null;
+  } finally {
+    await gpu?.close();
   }
-  return { pairs, gpu };
 }
 
 // ---- time to the first output: the real page, as a new visitor and as a returning one
@@ -318,41 +343,38 @@ async function firstOutput(browser) {
 // ---- run and print
 
 const cores = os.cpus().length, load0 = os.loadavg()[0], date = new Date().toISOString().slice(0, 10);
-// Every bundle is served (the style panel's page needs a sketch model), the first sketch model the default.
-const site = makeSite(all.map((b, i) => ({ id: b.id, dir: b.dir, task: isStyle(b) ? 'style' : undefined, default: !isStyle(b) && !all.slice(0, i).some((c) => !isStyle(c)) })));
-const { server, url } = await serveSite(site);
+const sites = ['sketch', 'style'].map((task) => makeSite(all.filter((b) => isStyle(b) === (task === 'style'))
+  .map((b, i) => ({ id: b.id, dir: b.dir, default: task === 'sketch' && i === 0, task: task === 'style' ? 'style' : undefined }))));
+const served = await Promise.all(sites.map((d) => serveSite(d)));
+const urls = { sketch: served[0].url, style: served[1].url };
 const tf = opt['skip-tfjs'] ? null : await serveSite(tfjsSite(), { isolate: true });
 const browser = await launch();
-const f0 = (v, k = 8) => (v === undefined ? '' : v.toFixed(v < 100 ? 1 : 0)).padStart(k);
+const fmt = (v, k = 8) => (v === undefined ? '' : v.toFixed(v < 100 ? 1 : 0)).padStart(k);
 const readme = [];
+const join = (xs, k = 0) => xs.map((v) => v.toFixed(k)).join(' / ');
+const row = (b, side, r, ratio, to) => console.log(`${b.id.padEnd(30)} ${String(side).padStart(5)}  ${r.label.padEnd(52)} ${fmt(r.ms)} ${fmt(r.min)}  ` +
+  `${ratio === undefined ? '1.00' : ratio.toFixed(2)}${to ? ` (${to})` : ''}   [${r.warm.map((t) => t.toFixed(0)).join(' ')}]`);
+const cases = bundles.flatMap((b) => (isStyle(b) ? styleSizes : [b.manifest.input.width]).map((side) => ({
+  b, side, what: `${b.id}${isStyle(b) ? ` at ${side} px` : ''}` })));
 try {
   console.log(`bench-web: headless Chromium, ${cores} cores, load ${load0.toFixed(1)}; median (and minimum) of ${runs} runs after ${warmup} ` +
-    `warm-up rounds, runtimes taking turns (styles above 256 px: half as many); WebGPU: ${gpuRuns} runs after the first`);
+    'warm-up rounds, runtimes taking turns (styles above 256 px: half as many)');
   console.log(`${'bundle'.padEnd(30)} ${'size'.padStart(5)}  ${'runtime'.padEnd(52)} ${'ms'.padStart(8)} ${'min'.padStart(8)}  ratio (to)   [first runs, ms]`);
-  for (const b of bundles)
-    for (const side of isStyle(b) ? styleSizes : [b.manifest.input.width]) {
-      const { pairs, gpu } = await measure(browser, url, tf && tf.url, b, side);
-      const row = (r, ratio, to) => console.log(`${b.id.padEnd(30)} ${String(side).padStart(5)}  ${r.label.padEnd(52)} ${f0(r.ms)} ${f0(r.min)}  ` +
-        `${ratio === undefined ? '1.00' : ratio.toFixed(2)}${to ? ` (${to})` : ''}   [${(r.warm || []).map((t) => t.toFixed(0)).join(' ')}]`);
-      for (const { n, node, page, tfjs } of pairs) {
-        row(node);
-        row(page, page.ms / node.ms, 'page / node');
-        if (tfjs) row(tfjs, tfjs.ms / page.ms, 'TF.js / page');
-      }
-      const most = pairs[pairs.length - 1].node;
-      if (gpu) row(gpu, gpu.ms / most.ms, `page / node ${most.threads}t`);
-      const what = `${b.id}${isStyle(b) ? ` at ${side} px` : ''}`, ns = pairs.map((p) => p.n).join(' / ');
-      const join = (xs, k = 0) => xs.map((v) => v.toFixed(k)).join(' / ');
-      readme.push([`the page, ${what}, WebAssembly ${plural(pairs.length, 'thread').replace(/^\d+/, ns)}`, `${join(pairs.map((p) => p.page.ms))} ms`,
-        `onnxruntime-node ${join(pairs.map((p) => p.node.ms))} ms`, `${join(pairs.map((p) => p.page.ms / p.node.ms), 2)}x`]);
-      if (pairs[0].tfjs) {
-        const net = `${b.manifest.model.net} ngf ${b.manifest.model.ngf}`;
-        readme.push([`the page against TF.js (tfjs-backend-wasm) on a U-Net of ${what}'s layers (${net}), ${ns} threads`,
-          `${join(pairs.map((p) => p.page.ms))} ms`, `TF.js ${join(pairs.map((p) => p.tfjs.ms))} ms`,
-          `${join(pairs.map((p) => p.tfjs.ms / p.page.ms), 1)}x faster`]);
-      }
-      if (gpu) readme.push([`the page, ${what}, ${gpu.label.replace('page: ', '')}`, `${gpu.ms.toFixed(0)} ms`, `onnxruntime-node ${plural(most.threads, 'thread')} ${most.ms.toFixed(0)} ms`, `${(gpu.ms / most.ms).toFixed(2)}x`]);
+  for (const c of cases) {
+    const { b, side, what } = c;
+    const pairs = c.pairs = await measure(browser, urls, tf && tf.url, b, side);
+    for (const { node, page, tfjs } of pairs) {
+      row(b, side, node);
+      row(b, side, page, page.ms / node.ms, 'page / node');
+      if (tfjs) row(b, side, tfjs, tfjs.ms / page.ms, 'TF.js / page');
     }
+    const ns = pairs.map((p) => p.n).join(' / ');
+    readme.push([`the page, ${what}, WebAssembly ${ns} thread${pairs.length > 1 || pairs[0].n > 1 ? 's' : ''}`, `${join(pairs.map((p) => p.page.ms))} ms`,
+      `onnxruntime-node ${join(pairs.map((p) => p.node.ms))} ms`, `${join(pairs.map((p) => p.page.ms / p.node.ms), 2)}x`]);
+    if (pairs[0].tfjs)
+      readme.push([`the page against TF.js (tfjs-backend-wasm) on a U-Net of ${what}'s layers (${b.manifest.model.net} ngf ${b.manifest.model.ngf}), ${ns} threads`,
+        `${join(pairs.map((p) => p.page.ms))} ms`, `TF.js ${join(pairs.map((p) => p.tfjs.ms))} ms`, `${join(pairs.map((p) => p.tfjs.ms / p.page.ms), 1)}x faster`]);
+  }
   if (!opt['skip-first-output']) {
     const rows = await firstOutput(browser);
     console.log('\ntime from opening the page (build/web, ?backend=wasm) to its first output (the first example\'s), s: ' +
@@ -360,13 +382,36 @@ try {
     const line = (v) => `${v.s.toFixed(2)} s (${v.started.toFixed(2)}, ${v.model.toFixed(2)}) [${v.ms.toFixed(0)} ms]`;
     rows.forEach(({ cold, cached }, i) => console.log(`visit ${i + 1}: cold ${line(cold)}   cached ${line(cached)}   ${cold.backend}${cold.isolated ? ', isolated' : ''}`));
     const cold = median(rows.map((r) => r.cold.s)), cached = median(rows.map((r) => r.cached.s));
-    readme.push([`time from opening the page to the first output, cold / cached (WebAssembly, ${rows[0].cold.backend})`, `${cold.toFixed(2)} / ${cached.toFixed(2)} s`, '', '']);
+    readme.push([`time from opening the page to the first output, cold / cached (${rows[0].cold.backend}; median of ${rows.length})`,
+      `${cold.toFixed(2)} / ${cached.toFixed(2)} s`, '', '']);
+  }
+  if (!opt['skip-webgpu']) {
+    // Bundles of one network (net, width, input) differ in weights only: one of them is timed.
+    const groups = new Map();
+    for (const c of cases) {
+      const key = JSON.stringify([c.b.manifest.model, c.b.manifest.input, c.side]);
+      groups.set(key, [...(groups.get(key) ?? []), c]);
+    }
+    console.log(`\nWebGPU: ${plural(gpuRuns, 'run')} after the page's first, at most ${gpuTimeout} s a network; ratio to onnxruntime-node with the most threads`);
+    for (const [{ b, side, what, pairs }, ...same] of groups.values()) {
+      const gpu = await measureGpu(browser, urls, b, side), most = pairs[pairs.length - 1].node;
+      const also = same.length ? ` (the same net as ${same.map((c) => c.b.id).join(', ')})` : '';
+      const base = `onnxruntime-node ${plural(most.threads, 'thread')} ${most.ms.toFixed(0)} ms`;
+      if (!gpu) {
+        console.log(`${b.id.padEnd(30)} ${String(side).padStart(5)}  page: webgpu: no output within ${gpuTimeout} s${also}`);
+        readme.push([`the page, ${what}${also}, WebGPU`, `no output within ${gpuTimeout} s`, base, '']);
+        continue;
+      }
+      row(b, side, gpu, gpu.ms / most.ms, `page / node ${most.threads}t`);
+      if (also) console.log(`${''.padEnd(37)}${also}`);
+      readme.push([`the page, ${what}${also}, ${gpu.label.replace('page: ', '')}`, `${gpu.ms.toFixed(0)} ms`, base, `${(gpu.ms / most.ms).toFixed(2)}x`]);
+    }
   }
 } finally {
   await browser.close();
-  server.close();
+  for (const { server } of served) server.close();
   if (tf) tf.server.close();
-  removeDir(site);
+  for (const d of sites) removeDir(d);
   removeDir(work);
 }
 const load1 = os.loadavg()[0];
