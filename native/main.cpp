@@ -37,9 +37,9 @@ const Command kCommands[] = {
 
 // OpenMP's default wait policy spins idle workers; they steal the cores of other work (the data loader's
 // threads, a second run): a training step took 1.6x longer on a quiet 2-core machine, 3-4x beside other
-// work (README, "Speed, measured"). libgomp reads OMP_WAIT_POLICY once, before main, and libc's start-up restores the environment
-// it was given, so the only way to change the policy is to start again with it set. A policy given stands;
-// if the exec fails, the command goes on with the default.
+// work (README, "Speed, measured"). libgomp reads OMP_WAIT_POLICY once, before main, and libc's start-up
+// restores the environment it was given, so the only way to change the policy is to start again with it
+// set. A policy given stands; if the exec fails, the command goes on with the default.
 void restart_with_passive_waiting(char** argv) {
   if (std::getenv("OMP_WAIT_POLICY")) return;
   setenv("OMP_WAIT_POLICY", "passive", 1);

@@ -32,7 +32,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 import {
-  ROOT, TOOL, WEB_DIR, launch, makeSite, median, openPage, ort, removeDir, serveSite, settled, tempDir, waitFor,
+  ROOT, TOOL, WEB_DIR, launch, makeSite, median, onnxOfBundle, openPage, ort, removeDir, serveSite, settled, tempDir, waitFor,
 } from '../tests/browser/harness.mjs';
 import { encodePng } from '../tests/browser/png.mjs';
 
@@ -79,11 +79,6 @@ const isStyle = (b) => b.manifest.task === 'style';
 
 const work = tempDir('p2p-bench-web-');
 const tool = (...args) => execFileSync('node', ['--no-experimental-fetch', TOOL, ...args.map(String)], { encoding: 'utf8' });
-function onnx(dir, mode) {
-  const out = path.join(work, 'model.onnx');
-  tool('onnx', dir, out, mode);
-  return readFileSync(out);
-}
 
 // A fixed input in the model's range; a photo for the style panel (a gradient with a disc).
 function input(b, side) {
@@ -108,7 +103,7 @@ function photo(side) {
 async function nodeRuntime(b, side, n) {
   const opts = { intraOpNumThreads: n, graphOptimizationLevel: 'all' };
   const label = `onnxruntime-node, ${plural(n, 'thread')}`;
-  const create = (mode) => ort.InferenceSession.create(onnx(b.dir, mode), opts);
+  const create = (mode) => ort.InferenceSession.create(onnxOfBundle(b.dir, mode), opts);
   if (!isStyle(b) || side <= THUMB) {
     const session = await create('compute'), feeds = { [session.inputNames[0]]: input(b, side) };
     return { label, threads: n, async run() {

@@ -58,10 +58,11 @@ export function makeBundle(dir, { net = 'unet_256', ngf = 8, size = 256, seed = 
   execFileSync('node', ['--no-experimental-fetch', ...args], { stdio: 'inherit' });
 }
 
-export function onnxOfBundle(dir) {
+// mode (make_bundle's): the page's default graph, or 'compute' / 'export' / 'import' for a style's.
+export function onnxOfBundle(dir, mode) {
   const tmp = mkdtempSync(path.join(tmpdir(), 'p2p-onnx-')), out = path.join(tmp, 'page.onnx');
   try {
-    execFileSync('node', ['--no-experimental-fetch', TOOL, 'onnx', dir, out], { stdio: 'inherit' });
+    execFileSync('node', ['--no-experimental-fetch', TOOL, 'onnx', dir, out, ...(mode ? [mode] : [])], { stdio: 'inherit' });
     return readFileSync(out);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
