@@ -17,11 +17,12 @@
 //
 // usage: scripts/bench-web [--runs N] [--warmup N] [--threads 1,2] [--only NAME[,NAME]] [--bundle DIR[,DIR]]
 //                          [--gpu-runs N] [--gpu-timeout S] [--style-sizes 256[,1024]] [--tile SIDE] [--visits N]
-//                          [--skip-tfjs] [--skip-webgpu] [--skip-first-output]
+//                          [--skip-tfjs] [--skip-webgpu] [--skip-first-output] [--first-output-only]
 //   --only: bundle names (folder names under build/web/models, or of --bundle folders).
 //   --gpu-runs: WebGPU runs per network after the page's first, all within --gpu-timeout seconds (else none);
 //     bundles of the same network (the default styles) are timed once on WebGPU.
 //   --visits: pairs of visits to the page, cold and cached.
+//   --first-output-only: only the time to the first output (no bundle latencies, TF.js or WebGPU).
 //   --style-sizes: above 256, half as many runs and warm-up runs (at least one); --tile: the panel's tile side.
 // An untrained style net of another width to time: build/wasm/make_bundle.js bundle DIR transformer WIDTH 256 SEED
 // NAME 1 (run with node --no-experimental-fetch), then --bundle DIR.
@@ -48,6 +49,7 @@ try {
     'gpu-runs': { type: 'string', default: '1' }, 'gpu-timeout': { type: 'string', default: '300' },
     'style-sizes': { type: 'string', default: '256' }, tile: { type: 'string', default: '768' },
     'skip-tfjs': { type: 'boolean' }, 'skip-webgpu': { type: 'boolean' }, 'skip-first-output': { type: 'boolean' },
+    'first-output-only': { type: 'boolean' },
   } }));
 } catch (e) {
   fail(e.message);
@@ -74,7 +76,8 @@ const extra = opt.bundle ? opt.bundle.split(',').map((d) => ({ id: path.basename
 const all = [...shipped, ...extra].map((b) => ({ ...b, manifest: JSON.parse(readFileSync(path.join(b.dir, 'model.json'), 'utf8')) }));
 const wanted = opt.only ? opt.only.split(',') : all.map((b) => b.id);
 for (const w of wanted) if (!all.some((b) => b.id === w)) fail(`--only: no bundle '${w}' (${all.map((b) => b.id).join(', ')})`);
-const bundles = all.filter((b) => wanted.includes(b.id));
+const bundles = opt['first-output-only'] ? [] : all.filter((b) => wanted.includes(b.id));
+if (opt['first-output-only']) opt['skip-tfjs'] = opt['skip-webgpu'] = true, opt['skip-first-output'] = false;
 const isStyle = (b) => b.manifest.task === 'style';
 
 const work = tempDir('p2p-bench-web-');
@@ -315,12 +318,16 @@ async function firstOutput(browser) {
       if (s) m.started ??= now;
       if (s && s.model) m.model ??= now;
       if (!s || !s.model || s.busy || s.pending || s.runs < 1 || s.output_for !== s.input_version || s.example !== 0) return s && s.error ? { error: s.error } : false;
-      return { ...m, at: now, ms: s.last_ms, backend: s.backend, isolated: s.isolated };
+      const marks = Object.fromEntries(performance.getEntriesByType('mark').filter((k) => k.name.startsWith('p2p:'))
+        .map((k) => [k.name.slice(4), performance.timeOrigin + k.startTime]));  // the page's own steps
+      return { ...m, marks, at: now, ms: s.last_ms, backend: s.backend, isolated: s.isolated };
     }, null, { polling: 20, timeout: 300000 });
     const r = await done.jsonValue();
     await page.close();
     if (r.error || errors.length) throw new Error(`first output: ${r.error || errors[0]}`);
-    return { ...r, s: (r.at - t0) / 1000, started: (r.started - t0) / 1000, model: (r.model - t0) / 1000 };
+    const since = (t) => (t - t0) / 1000;
+    const steps = Object.fromEntries(Object.entries(r.marks).map(([k, t]) => [k, since(t)]));
+    return { ...r, s: since(r.at), started: since(r.started), model: since(r.model), steps };
   };
   const rows = [];
   try {
@@ -373,9 +380,12 @@ try {
   if (!opt['skip-first-output']) {
     const rows = await firstOutput(browser);
     console.log('\ntime from opening the page (build/web, ?backend=wasm) to its first output (the first example\'s), s: ' +
-      '(app started, model ready, first output) [the first run, ms]');
+      '(app started, model ready, first output) [the first run, ms]; then the page\'s own ' +
+      'steps, s (performance marks p2p:*)');
     const line = (v) => `${v.s.toFixed(2)} s (${v.started.toFixed(2)}, ${v.model.toFixed(2)}) [${v.ms.toFixed(0)} ms]`;
-    rows.forEach(({ cold, cached }, i) => console.log(`visit ${i + 1}: cold ${line(cold)}   cached ${line(cached)}   ${cold.backend}${cold.isolated ? ', isolated' : ''}`));
+    const steps = (v) => Object.entries(v.steps).sort((x, y) => x[1] - y[1]).map(([k, t]) => `${k} ${t.toFixed(2)}`).join(', ');
+    rows.forEach(({ cold, cached }, i) => console.log(`visit ${i + 1}: cold ${line(cold)}   cached ${line(cached)}   ${cold.backend}${cold.isolated ? ', isolated' : ''}\n` +
+      `         steps: cold ${steps(cold)}   cached ${steps(cached)}`));
     const cold = median(rows.map((r) => r.cold.s)), cached = median(rows.map((r) => r.cached.s));
     readme.push([`time from opening the page to the first output, cold / cached (${rows[0].cold.backend}; median of ${rows.length})`,
       `${cold.toFixed(2)} / ${cached.toFixed(2)} s`, '', '']);

@@ -3,6 +3,7 @@
 // the canvas size, and exposes window.studio for tests. URL parameters: ?backend=webgpu|wasm forces
 // a backend, ?threads=N the WebAssembly thread count; ?model=ID picks a sketch model, ?style=ID a style;
 // ?tile=N sets the style panel's tile side (tests, benchmarks); ?sw=0 skips the service worker.
+// Performance marks p2p:* time the start-up's steps (scripts/bench-web prints them).
 import { fetchWeights, networkFirst } from './fetching.js';
 import { backendLabel, backendName, backendNote, createSession, releaseSession, runSession, serial, startOrt, threadCount } from './runtime.js';
 
@@ -122,6 +123,7 @@ const bridge = {
       if (typeof file !== 'string' || !/^[\w][\w.-]*$/.test(file)) throw new Error(`model.json: weights file '${file}' is not a plain file name`);
       const sha = typeof manifest.weights?.sha256 === 'string' ? manifest.weights.sha256 : '';
       const weights = await fetchWeights(dir + file, sha, limit, (l, t) => mod._studio_bundle_progress(token, l, t));
+      performance.mark('p2p:weights');
       withBytes(jsonBytes, (jp, jn) => withBytes(weights, (wp, wn) => mod._studio_bundle_loaded(token, jp, jn, wp, wn)));
     } catch (e) {
       withString(errorText(e), (p) => mod._studio_bundle_failed(token, p));
@@ -129,9 +131,11 @@ const bridge = {
   },
 
   createSession(token, bytes) {
+    performance.mark('p2p:onnx');
     serial(async () => {
       try {
         await createSession(token, bytes);
+        performance.mark('p2p:session');
         withString(backendNote(), (m) => withString(backendLabel(), (b) => mod._studio_session_ready(token, 1, m, b)));
       } catch (e) {
         withString(errorText(e), (m) => withString('', (b) => mod._studio_session_ready(token, 0, m, b)));

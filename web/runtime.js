@@ -37,10 +37,23 @@ async function importOrt() {
   ort.env.wasm.proxy = backend === 'wasm';
 }
 
+// ONNX Runtime compiles its WebAssembly and starts its worker and threads at the first session. A model it
+// rejects (one byte) makes it do that now, while the app starts and the bundle downloads: the backend is
+// set up before the model is read. Not on WebGPU, whose failed start breaks its module (createSession).
+async function warmUp() {
+  if (backend !== 'wasm') return;
+  await ort.InferenceSession.create(new Uint8Array(1), { executionProviders: ['wasm'] }).then(
+    (s) => s.release(), () => {});
+}
+
 // Started at once; sessions wait for it. Call after the page is cross-origin isolated (or will not be).
 export async function loadOrt() {
+  performance.mark('p2p:ort-start');
   backend = await chooseBackend();
   await importOrt();
+  performance.mark('p2p:ort-import');
+  await warmUp();
+  performance.mark('p2p:ort');
 }
 let ortReady = null;
 export function startOrt() {

@@ -1,8 +1,8 @@
 // A new visitor's page, as built (build/web: edges2emoji and the example inputs): it opens on the first
 // example with the model's output already there; the example row switches the drawing and the output
 // (undoably); wide screens put the panels side by side, a phone stacks them and draws by touch; the
-// model download shows progress; it works from a sub-path; a failing WebGPU is named in one line and
-// WebAssembly carries on; a dropped photo becomes the input.
+// model download shows progress, with ONNX Runtime starting meanwhile; it works from a sub-path; a
+// failing WebGPU is named in one line and WebAssembly carries on; a dropped photo becomes the input.
 import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 
@@ -142,6 +142,33 @@ test('the model download shows its progress over the empty output', async () => 
   await screenshot(page, 'first-visit-download');
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
   await settled(page, 300000);
+});
+
+// ONNX Runtime Web compiles its WebAssembly at the first session unless the page starts it (runtime.js):
+// here the weights are held back until ONNX Runtime has asked for its .wasm, so the page must start it
+// before it has a model (else the .wasm comes only after the weights, and the test says so).
+test('ONNX Runtime starts while the model downloads, not after it', async () => {
+  const context = await browser.newContext();
+  const page = track(await context.newPage());
+  let asked, askedAt = 0, heldAt = 0, releasedAt = 0;
+  const ortAsked = new Promise((resolve) => (asked = resolve));
+  context.on('request', (r) => {
+    if (/\/ort\/ort-wasm[\w.-]*\.wasm$/.test(new URL(r.url()).pathname)) askedAt ||= Date.now(), asked();
+  });
+  await context.route('**/models/**/*.safetensors', async (route) => {
+    heldAt = Date.now();
+    await Promise.race([ortAsked, new Promise((resolve) => setTimeout(resolve, 60000))]);
+    releasedAt = Date.now();
+    await route.continue();
+  });
+  await page.goto(`${url}?backend=wasm&sw=0`);
+  await page.waitForFunction(() => window.studio && window.studio.started, null, { timeout: 60000 });
+  const s = await settled(page, 300000);
+  check(heldAt > 0, 'the weights were never requested');
+  check(askedAt > 0 && askedAt <= releasedAt, 'ONNX Runtime did not ask for its WebAssembly while the weights were held back (60 s)');
+  check(!s.error && s.runs >= 1, `model '${s.model}', error '${s.error}'`);
+  await fromModel(page, s);
+  await context.close();
 });
 
 test('from a sub-path of a static host: everything loads from under it', async () => {
