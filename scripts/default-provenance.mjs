@@ -1,6 +1,6 @@
 // What model.json records about the default sketch model beyond the checkpoint's own metadata (used by
 // scripts/train-defaults): the dataset, how it was trained and tested, and the L1-only model it is compared with.
-//   node scripts/default-provenance.mjs DATA_DIR SETUP_TEXT   -> provenance JSON on stdout
+//   node scripts/default-provenance.mjs DATA_DIR SETUP_TEXT TEST_PROTOCOL   -> provenance JSON on stdout
 //   node scripts/default-provenance.mjs --table MODEL_JSON    -> the README's metrics table (markdown)
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -42,7 +42,7 @@ function testMetrics(run) {
   return readJson(path.join(ROOT, 'results', run, 'test_latest', 'metrics.json')).summary;
 }
 
-function provenance(dataDir, setup) {
+function provenance(dataDir, setup, protocol) {
   const pairs = {};
   for (const split of ['train', 'val', 'test'])
     pairs[split] = readdirSync(path.join(dataDir, split)).filter((f) => f.endsWith('.png')).length;
@@ -57,7 +57,7 @@ function provenance(dataDir, setup) {
       pairs,
     },
     training_setup: setup,
-    test_protocol: 'pix2pix test on the whole test split: each image\'s own batch statistics, dropout as noise (seed 0), as the reference test.py',
+    test_protocol: protocol,
     l1_only_baseline: { ...trainingRecord('edges2emoji_l1'), test_metrics: testMetrics('edges2emoji_l1') },
   };
   if (main.train_seconds_from) out.train_seconds = main.train_seconds, out.train_seconds_from = main.train_seconds_from;
@@ -71,7 +71,8 @@ function table(modelJson) {
     return `| ${label} | ${m.l1.toFixed(4)} | ${m.ssim.toFixed(4)} | ${m.psnr.toFixed(2)} | ` +
            `${lab.L.toFixed(3)} / ${lab.a.toFixed(3)} / ${lab.b.toFixed(3)} |`;
   };
-  return [`Test split (${p.test_metrics.count} pairs); ${p.epochs} epochs (L1 + cGAN), ${p.l1_only_baseline.epochs} (L1 only)`,
+  return [`Test split (${p.test_metrics.count} pairs), ${p.test_protocol}; ${p.epochs} epochs (L1 + cGAN), ` +
+          `${p.l1_only_baseline.epochs} (L1 only)`,
           '',
           '| model (unet_256, ngf 16) | L1 | SSIM | PSNR (dB) | Lab histogram intersection L / a / b |',
           '|---|---|---|---|---|',
@@ -82,8 +83,8 @@ function table(modelJson) {
 const args = process.argv.slice(2);
 try {
   if (args[0] === '--table' && args.length === 2) console.log(table(args[1]));
-  else if (args.length === 2 && existsSync(args[0])) console.log(JSON.stringify(provenance(args[0], args[1]), null, 2));
-  else throw new Error('usage: default-provenance.mjs DATA_DIR SETUP_TEXT | --table MODEL_JSON');
+  else if (args.length === 3 && existsSync(args[0])) console.log(JSON.stringify(provenance(args[0], args[1], args[2]), null, 2));
+  else throw new Error('usage: default-provenance.mjs DATA_DIR SETUP_TEXT TEST_PROTOCOL | --table MODEL_JSON');
 } catch (e) {
   console.error(`default-provenance: ${e.message.split('\n')[0]}`);
   process.exit(1);
