@@ -23,9 +23,7 @@ int cmd_export(const Args& args) {
   o.text("onnx", &onnx, "FILE", "write the ONNX model here");
   o.text("bundle", &bundle, "DIR", "write the web bundle into this folder");
   o.flag("fp16", &fp16, "store the weights as float16 (computation stays float32)");
-  o.choice("norm-mode", &norm_mode, {"auto", "running", "batchstats"},
-           "BatchNorm at test time: running statistics, or each image's own (auto: batchstats for generators "
-           "with batch norm, the reference protocol)");
+  o.choice("norm-mode", &norm_mode, norm_mode_choices(), kNormModeHelp);
   o.flag("dropout-noise", &dropout_noise, "ONNX: keep dropout on as noise (the reference protocol)");
   o.integer("dropout-seed", &dropout_seed, "ONNX: seed of the dropout noise");
   o.text("name", &name, "TEXT", "without --model: the training run to export (checkpoints_dir/NAME); bundle: name shown "
@@ -54,8 +52,7 @@ int cmd_export(const Args& args) {
   if (auto it = m.value.metadata.find("crop_size"); it != m.value.metadata.end() && !o.given("height") && !o.given("width"))
     if (int s = std::atoi(it->second.c_str()); s > 0 && s <= 16384) height = width = s;
   const ModelSpec& spec = m.value.spec;
-  NormMode mode = default_norm_mode(spec);
-  if (norm_mode != "auto") mode = parse_norm_mode(norm_mode).value;
+  const NormMode mode = chosen_norm_mode(norm_mode, spec);
 
   // Everything read before anything is written, so a bad file leaves no half-done export.
   Json extra = Json::object();  // provenance beyond the checkpoint's metadata

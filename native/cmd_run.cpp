@@ -58,9 +58,7 @@ int cmd_run(const Args& args) {
   o.text("model", &model, "FILE", "model weights with their architecture in the metadata");
   o.text("input", &input, "FILE", "image (.png, .jpg) or float32 tensor (.npy, N x C x H x W or C x H x W)");
   o.text("output", &output, "FILE", "image (.png, .jpg) or tensor (.npy)");
-  o.choice("norm-mode", &norm_mode, {"auto", "running", "batchstats"},
-           "BatchNorm at test time: running statistics, or each image's own (auto: batchstats for generators "
-           "with batch norm, the reference protocol)");
+  o.choice("norm-mode", &norm_mode, norm_mode_choices(), kNormModeHelp);
   o.flag("dropout-noise", &dropout_noise, "keep dropout on as noise (the reference protocol)");
   o.integer("dropout-seed", &dropout_seed, "seed of the dropout noise (implies --dropout-noise)");
   o.choice("device", &device, {"auto", "cpu", "cuda"}, "where to run (auto: cuda when available)");
@@ -114,8 +112,7 @@ int cmd_run(const Args& args) {
   const int64_t ph = fit_size(h, rule), pw = fit_size(w, rule);
   if (Result<ShapeInfo> s = infer_shapes(g, ph, pw, x.shape[0]); !s.ok()) return fail("run", s.error, 2);
 
-  NormMode mode = default_norm_mode(m.value.spec);
-  if (norm_mode != "auto") mode = parse_norm_mode(norm_mode).value;
+  const NormMode mode = chosen_norm_mode(norm_mode, m.value.spec);
   RunMode run = RunMode::eval(mode);
   run.dropout_noise = dropout_noise || o.given("dropout-seed");
   run.dropout_seed = dropout_seed;

@@ -64,6 +64,19 @@ NormMode default_norm_mode(const ModelSpec& spec) {
   return spec.arch == Arch::Generator && spec.norm == Norm::Batch ? NormMode::BatchStats : NormMode::Running;
 }
 
+const char* const kNormModeHelp = "BatchNorm at test time: running statistics, or each image's own (auto: batchstats "
+                                  "for generators with batch norm, the reference protocol)";
+
+std::vector<std::string> norm_mode_choices() {
+  std::vector<std::string> choices = {"auto"};
+  for (const std::string& name : norm_mode_names()) choices.push_back(name);
+  return choices;
+}
+
+NormMode chosen_norm_mode(const std::string& choice, const ModelSpec& spec) {
+  return choice == "auto" ? default_norm_mode(spec) : parse_norm_mode(choice).value;
+}
+
 
 std::string one_line(const std::exception& e) {
   const c10::Error* ce = dynamic_cast<const c10::Error*>(&e);

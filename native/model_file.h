@@ -4,6 +4,7 @@
 #include <exception>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "shared/graph.h"
 #include "shared/models.h"
@@ -29,6 +30,11 @@ Result<Weights> import_checkpoint(const std::string& path, const ModelSpec& spec
 
 // The reference test protocol for generators with batch norm: each image's own statistics.
 NormMode default_norm_mode(const ModelSpec& spec);
+
+// --norm-mode of run and export: auto (default_norm_mode) or one of norm_mode_names().
+extern const char* const kNormModeHelp;
+std::vector<std::string> norm_mode_choices();
+NormMode chosen_norm_mode(const std::string& choice, const ModelSpec& spec);
 
 // An exception's message as one line (LibTorch's c10::Error without its backtrace).
 std::string one_line(const std::exception& e);

@@ -161,7 +161,7 @@ Result<Bundle> read_manifest(Json manifest, std::string& digest) {
   b.name = f.string("name");
   b.task = f.choice("task", "sketch", "style");
   b.direction = f.choice("direction", "AtoB", "BtoA");
-  b.norm_mode = parse_norm_mode(f.choice("norm_mode", "batchstats", "running")).value;
+  b.norm_mode = parse_norm_mode(f.choice("norm_mode", norm_mode_name(NormMode::BatchStats), norm_mode_name(NormMode::Running))).value;
   const Json* model = f.object("model");
   const Json* input = f.object("input");
   const Json* wj = f.object("weights");

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <memory>
 
+#include "choice.h"
+
 namespace p2p {
 
 namespace {
@@ -481,12 +483,16 @@ std::vector<NormStatsTensor> norm_stats(const Graph& g, NormMode mode) {
   return out;
 }
 
-const char* norm_mode_name(NormMode m) { return m == NormMode::Running ? "running" : "batchstats"; }
+const std::vector<std::string>& norm_mode_names() {
+  static const std::vector<std::string> names = {"running", "batchstats"};
+  return names;
+}
+
+const char* norm_mode_name(NormMode m) { return norm_mode_names()[size_t(m)].c_str(); }
 
 Result<NormMode> parse_norm_mode(const std::string& s) {
-  if (s == "running") return {NormMode::Running, ""};
-  if (s == "batchstats") return {NormMode::BatchStats, ""};
-  return Result<NormMode>::Fail("unknown norm mode '" + s + "' (running, batchstats)");
+  Result<int> i = parse_choice("norm mode", s, norm_mode_names());
+  return i.ok() ? Result<NormMode>{NormMode(i.value), ""} : Result<NormMode>::Fail(i.error);
 }
 
 Result<std::vector<uint8_t>> write_onnx(const Graph& g, const Weights& w, const OnnxOptions& opt) {

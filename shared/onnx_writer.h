@@ -27,7 +27,8 @@ enum class NormStats {
             // shapes) instead, then applies eps, scale and bias as usual: the network becomes local
 };
 
-const char* norm_mode_name(NormMode m);                // "running", "batchstats"
+const std::vector<std::string>& norm_mode_names();      // in NormMode's order: "running", "batchstats"
+const char* norm_mode_name(NormMode m);
 Result<NormMode> parse_norm_mode(const std::string& s);  // the inverse; fails naming both choices
 
 struct OnnxOptions {
