@@ -63,7 +63,7 @@ struct DataParallel::Impl {
   DistEnv env;
   std::chrono::seconds timeout;
   c10::intrusive_ptr<c10d::TCPStore> store, beat_store;  // the beat thread has its own connection
-  c10::intrusive_ptr<c10d::ProcessGroup> group;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;  // not ProcessGroup: from LibTorch 2.0 on it is a c10d::Backend
   std::atomic<int64_t> step{0};
   std::mutex beat_mu;
   std::condition_variable beat_cv;
