@@ -20,29 +20,6 @@ namespace p2p {
 
 namespace {
 
-// Smallest size >= s that the rule allows.
-int64_t fit_size(int64_t s, const SizeRule& r) {
-  if (s <= r.minimum) return r.minimum;
-  return r.minimum + (s - r.minimum + r.multiple - 1) / r.multiple * r.multiple;
-}
-
-// Mirror indices without repeating the edge (as numpy's "reflect"), periodic so any pad length works.
-torch::Tensor reflect_indices(int64_t n, int64_t size) {
-  std::vector<int64_t> idx(size);
-  int64_t period = 2 * n - 2;
-  for (int64_t i = 0; i < size; i++) {
-    if (n == 1) continue;
-    int64_t m = i % period;
-    idx[i] = m < n ? m : period - m;
-  }
-  return torch::from_blob(idx.data(), {size}, torch::kLong).clone();
-}
-
-torch::Tensor pad_reflect(const torch::Tensor& x, int64_t h, int64_t w) {
-  if (x.size(2) == h && x.size(3) == w) return x;
-  return x.index_select(2, reflect_indices(x.size(2), h)).index_select(3, reflect_indices(x.size(3), w));
-}
-
 double median(std::vector<double> xs) {
   std::nth_element(xs.begin(), xs.begin() + xs.size() / 2, xs.end());
   return xs[xs.size() / 2];
@@ -127,7 +104,7 @@ int cmd_run(const Args& args) {
     net->set_mode(run);
     net->to(dev);
     torch::NoGradGuard no_grad;
-    torch::Tensor in = pad_reflect(to_torch(x), ph, pw).to(dev);
+    torch::Tensor in = to_torch(pad_reflect_to(x, ph, pw)).to(dev);
     torch::Tensor out;
     for (int i = 0; i < repeat + (repeat > 1); i++) {
       auto t0 = std::chrono::steady_clock::now();

@@ -165,9 +165,7 @@ int run_test_images(const TestOptions& t, const std::string& model_path, const M
     net->set_mode(mode);
     const int64_t h = b.a.shape[2], w = b.a.shape[3];
     // Fully convolutional: sizes the network cannot take are reflect-padded and the output cropped back.
-    Tensor in = h % rule.multiple || w % rule.multiple || h < rule.minimum || w < rule.minimum
-                    ? pad_reflect_to_multiple(b.a, std::max(rule.multiple, rule.minimum))
-                    : b.a;
+    Tensor in = pad_reflect_to(b.a, fit_size(h, rule), fit_size(w, rule));
     if (Result<ShapeInfo> s = infer_shapes(m.graph, in.shape[2], in.shape[3]); !s.ok())
       return fail("test", b.a_paths[0] + ": " + s.error, 2);
     auto t0 = std::chrono::steady_clock::now();

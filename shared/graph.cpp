@@ -241,6 +241,11 @@ SizeRule valid_sizes(const Graph& g) {
   return rule;
 }
 
+int64_t fit_size(int64_t s, const SizeRule& r) {
+  if (s <= r.minimum) return r.minimum;
+  return r.minimum + (s - r.minimum + r.multiple - 1) / r.multiple * r.multiple;
+}
+
 Status check_weights(const Graph& g, const Weights& w) {
   std::vector<Param> ps = parameters(g);
   for (const Param& p : ps) {

@@ -98,6 +98,9 @@ Result<ShapeInfo> infer_shapes(const Graph& g, int64_t height, int64_t width, in
 // smallest valid size. Found by shape inference, so it holds for every network.
 struct SizeRule { int64_t multiple = 1; int64_t minimum = 1; };
 SizeRule valid_sizes(const Graph& g);
+// The smallest size >= s that the rule allows: an input of another size is reflect-padded up to it
+// (pad_reflect_to) and the output cropped back, never resized.
+int64_t fit_size(int64_t s, const SizeRule& r);
 
 // Checks that weights hold every parameter of g with the right shape, and nothing else.
 // The message names the first tensor that does not fit.

@@ -471,11 +471,11 @@ Image tensor_to_image(const Tensor& t, float lo, float hi, int batch) {
   return img;
 }
 
-Tensor pad_reflect_to_multiple(const Tensor& t, int64_t multiple) {
+Tensor pad_reflect_to(const Tensor& t, int64_t height, int64_t width) {
   const size_t r = t.shape.size();
-  if (r < 2 || multiple <= 1 || t.numel() == 0) return t;
+  if (r < 2 || t.numel() == 0) return t;
   const int64_t h = t.shape[r - 2], w = t.shape[r - 1];
-  const int64_t ph = (h + multiple - 1) / multiple * multiple, pw = (w + multiple - 1) / multiple * multiple;
+  const int64_t ph = std::max(h, height), pw = std::max(w, width);
   if (ph == h && pw == w) return t;
   Shape s = t.shape;
   s[r - 2] = ph;

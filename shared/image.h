@@ -62,10 +62,10 @@ Tensor image_to_tensor(const Image& img, float lo = -1.0f, float hi = 1.0f);
 // Shape [N, C, H, W] or [C, H, W]; C must be 1 or 3; batch index picks the image. Empty Image otherwise.
 Image tensor_to_image(const Tensor& t, float lo = -1.0f, float hi = 1.0f, int batch = 0);
 
-// Reflect-pads the last two dims (H, W) up to multiples of `multiple` (pad at bottom/right), as numpy's
-// 'reflect' (edge not repeated), folding again where the pad exceeds the size. crop_tensor keeps the
-// top-left height x width (clamped to the size), undoing the pad.
-Tensor pad_reflect_to_multiple(const Tensor& t, int64_t multiple);
+// Reflect-pads the last two dims (H, W) up to height x width (pad at bottom/right; a smaller size is left
+// as it is), as numpy's 'reflect' (edge not repeated), folding again where the pad exceeds the size.
+// crop_tensor keeps the top-left height x width (clamped to the size), undoing the pad.
+Tensor pad_reflect_to(const Tensor& t, int64_t height, int64_t width);
 Tensor crop_tensor(const Tensor& t, int64_t height, int64_t width);
 
 // Photo -> line drawing: black lines on white, 1 channel, same size. Deterministic, single-threaded.

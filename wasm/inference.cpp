@@ -39,7 +39,7 @@ p2p::Status Inference::set_variation(bool on, int64_t seed) {
 p2p::Status Inference::prepare(Session s) {
   p2p::Result<p2p::Graph> g = p2p::build(s.bundle->spec);
   if (!g.ok()) return p2p::Status::Fail(s.id + ": " + g.error);
-  s.multiple = p2p::valid_sizes(g.value).multiple;
+  s.sizes = p2p::valid_sizes(g.value);
   p2p::Result<std::vector<uint8_t>> bytes = p2p::bundle_to_onnx(*s.bundle, options(s));
   if (!bytes.ok()) return p2p::Status::Fail(s.id + ": " + bytes.error);
   if (preparing_.token) js::release_session(preparing_.token);  // superseded before it was ready
@@ -76,8 +76,7 @@ void Inference::pump(const Drawing& drawing) {
   p2p::Tensor t = p2p::image_to_tensor(p2p::to_channels(drawing.image(), b.spec.input_nc), range.lo, range.hi);
   crop_h_ = drawing.height();
   crop_w_ = drawing.width();
-  // U-Nets take multiples of 2^depth: other sizes are padded (reflect) and cropped back, never resized.
-  if (crop_h_ % active_.multiple || crop_w_ % active_.multiple) t = p2p::pad_reflect_to_multiple(t, active_.multiple);
+  t = p2p::pad_reflect_to(t, p2p::fit_size(crop_h_, active_.sizes), p2p::fit_size(crop_w_, active_.sizes));
   in_flight_ = next_run_++;
   in_flight_for_ = drawing.version();
   js::run(active_.token, in_flight_, t.data.data(), int(t.shape[1]), int(t.shape[2]), int(t.shape[3]));

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "shared/bundle.h"
+#include "shared/graph.h"
 #include "shared/image.h"
 #include "wasm/canvas.h"
 
@@ -60,7 +61,7 @@ class Inference {
     std::shared_ptr<const p2p::Bundle> bundle;
     bool variation = false;
     int64_t seed = 0;
-    int64_t multiple = 1;  // input sizes must be multiples of this (U-Nets)
+    p2p::SizeRule sizes;  // the input sizes the network takes (U-Nets: multiples of 2^depth)
   };
   p2p::OnnxOptions options(const Session& s) const;
   p2p::Status prepare(Session s);  // builds the ONNX bytes and asks JS for a session

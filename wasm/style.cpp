@@ -51,6 +51,7 @@ p2p::Status Stylizer::load(const std::string& id, std::string_view model_json, c
   Session s;
   s.id = id;
   s.rf = rf.value;
+  s.sizes = p2p::valid_sizes(g.value);
   for (const p2p::NormStatsTensor& t : p2p::norm_stats(g.value, b.value.norm_mode)) {
     s.stats_channels.push_back(t.channels);  // mean
     s.stats_channels.push_back(t.channels);  // variance
@@ -109,6 +110,10 @@ void Stylizer::request(p2p::Image rgb) {
   pending_ = true;
 }
 
+p2p::Tensor Stylizer::fitted(const p2p::Tensor& t) const {
+  return p2p::pad_reflect_to(t, p2p::fit_size(t.shape[2], active_.sizes), p2p::fit_size(t.shape[3], active_.sizes));
+}
+
 void Stylizer::start_job() {
   pending_ = false;
   job_ = Job();
@@ -116,15 +121,14 @@ void Stylizer::start_job() {
   job_.started = emscripten_get_now();
   job_.source = source_;
   p2p::Tensor t = p2p::image_to_tensor(source_, 0.0f, 255.0f);
-  // The net halves twice and doubles twice: sizes that are multiples of 4 come back unchanged.
-  job_.padded = p2p::pad_reflect_to_multiple(t, 4);
+  job_.padded = fitted(t);
   const int h = int(job_.padded.shape[2]), w = int(job_.padded.shape[3]);
   if (std::max(source_.width, source_.height) <= kThumbnail) {
     job_.whole = true;  // the image is its own thumbnail: its Export run is the result
     job_.total = 1;
     return;
   }
-  p2p::Result<std::vector<p2p::Tile>> plan = p2p::plan_tiles(w, h, tile_side_, active_.rf.radius());
+  p2p::Result<std::vector<p2p::Tile>> plan = p2p::plan_tiles(w, h, tile_side_, active_.rf.radius(), int(active_.sizes.multiple));
   if (!plan.ok()) {
     error_ = plan.error;
     job_ = Job();
@@ -148,7 +152,7 @@ void Stylizer::pump() {
     int tw, th;
     fit_within(job_.source.width, job_.source.height, kThumbnail, tw, th);
     p2p::Tensor thumb = p2p::image_to_tensor(p2p::resize_bicubic(job_.source, tw, th), 0.0f, 255.0f);
-    thumb = p2p::pad_reflect_to_multiple(thumb, 4);
+    thumb = fitted(thumb);
     js::run_style(active_.export_token, in_flight_, thumb.data.data(), 3, int(thumb.shape[2]), int(thumb.shape[3]), nullptr, 0, nullptr, 0);
   } else {
     const p2p::Tile& tile = job_.tiles[job_.next];

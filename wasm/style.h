@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "shared/bundle.h"
+#include "shared/graph.h"
 #include "shared/image.h"
 #include "shared/tiles.h"
 
@@ -68,6 +69,7 @@ class Stylizer {
     int export_token = 0, import_token = 0;
     bool export_ready = false, import_ready = false;
     p2p::ReceptiveField rf;
+    p2p::SizeRule sizes;  // the input sizes the network takes (multiples of 4)
     std::vector<int> stats_channels;  // of each statistics tensor, in the models' order
   };
   // One image: the statistics of its thumbnail (Export), then each tile (Import) or, for a small
@@ -75,7 +77,7 @@ class Stylizer {
   struct Job {
     bool active = false;
     p2p::Image source;
-    p2p::Tensor padded, out;  // [1, 3, H, W] padded to multiples of 4
+    p2p::Tensor padded, out;  // [1, 3, H, W] padded to a size the network takes
     std::vector<p2p::Tile> tiles;
     std::vector<float> stats;
     bool whole = false;       // one run on the whole image
@@ -85,6 +87,7 @@ class Stylizer {
   };
   void release(Session& s);
   void start_job();
+  p2p::Tensor fitted(const p2p::Tensor& t) const;  // reflect-padded to a size the network takes
   void finish_job();
 
   Session active_, preparing_;

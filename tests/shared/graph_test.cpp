@@ -1,6 +1,8 @@
 // Parameter counts, MACs, shapes and names of every network against the reference numbers (DESIGN.md).
 #include <gtest/gtest.h>
 
+#include <utility>
+
 #include "shared/models.h"
 
 using namespace p2p;
@@ -76,6 +78,15 @@ TEST(Graph, ValidSizes) {
   EXPECT_EQ(r.multiple, 4);
   EXPECT_TRUE(infer_shapes(build(gen("unet_256", Norm::Batch)).value, 256, 512).ok());
   EXPECT_FALSE(infer_shapes(build(gen("unet_256", Norm::Batch)).value, 200, 256).ok());
+  // fit_size: the smallest allowed size from the given one up.
+  for (auto [s, want] : {std::pair<int64_t, int64_t>{1, 256}, {200, 256}, {256, 256}, {257, 512}, {700, 768}})
+    EXPECT_EQ(fit_size(s, u), want) << s;
+  const Graph resnet = build(gen("resnet_9blocks", Norm::Batch)).value;
+  for (int64_t s : {1, 37, 101, 104, 255}) {  // the network takes it, and nothing smaller would do
+    const int64_t f = fit_size(s, r);
+    EXPECT_TRUE(f >= s && infer_shapes(resnet, f, f).ok() && (f == r.minimum || f - r.multiple < s)) << s << " -> " << f;
+  }
+  EXPECT_EQ(fit_size(10, SizeRule{4, 9}), 13);  // from the minimum on, in steps of the multiple
 }
 
 TEST(Graph, OutputShapes) {

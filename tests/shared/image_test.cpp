@@ -359,7 +359,7 @@ TEST(ImageTensor, ClampsAndPicksTheBatch) {
 TEST(ImageTensor, ReflectPadMatchesNumpyAndCropsBack) {
   Tensor t({1, 2, 3, 5});
   for (size_t i = 0; i < t.data.size(); i++) t.data[i] = float(i);
-  Tensor p = pad_reflect_to_multiple(t, 4);
+  Tensor p = pad_reflect_to(t, 4, 8);
   ASSERT_EQ(p.shape, (Shape{1, 2, 4, 8}));
   const int rows[4] = {0, 1, 2, 1}, cols[8] = {0, 1, 2, 3, 4, 3, 2, 1};
   for (int c = 0; c < 2; c++)
@@ -371,7 +371,7 @@ TEST(ImageTensor, ReflectPadMatchesNumpyAndCropsBack) {
   // Padding wider than the tensor folds the reflection again: np.pad([1,2,3], (0,7), 'reflect').
   Tensor row({1, 1, 1, 3});
   row.data = {1, 2, 3};
-  Tensor wide = pad_reflect_to_multiple(row, 10);
+  Tensor wide = pad_reflect_to(row, 10, 10);
   ASSERT_EQ(wide.shape, (Shape{1, 1, 10, 10}));
   EXPECT_EQ(std::vector<float>(wide.data.begin(), wide.data.begin() + 10),
             (std::vector<float>{1, 2, 3, 2, 1, 2, 3, 2, 1, 2}));
@@ -379,7 +379,8 @@ TEST(ImageTensor, ReflectPadMatchesNumpyAndCropsBack) {
             std::vector<float>(wide.data.begin(), wide.data.begin() + 10));  // one row: it repeats
 
   Tensor already({1, 1, 8, 16});
-  EXPECT_EQ(pad_reflect_to_multiple(already, 8).shape, already.shape);
+  EXPECT_EQ(pad_reflect_to(already, 8, 16).shape, already.shape);
+  EXPECT_EQ(pad_reflect_to(already, 4, 20).shape, (Shape{1, 1, 8, 20}));  // never cut
 }
 
 }  // namespace
