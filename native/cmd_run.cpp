@@ -86,7 +86,8 @@ int cmd_run(const Args& args) {
   const int64_t h = x.shape[2], w = x.shape[3];
   SizeRule rule = valid_sizes(g);
   if (rule.multiple == 0) return fail("run", "the network takes no input size up to 4096", 2);
-  const int64_t ph = fit_size(h, rule), pw = fit_size(w, rule);
+  const Tensor padded = pad_to_fit(x, rule);
+  const int64_t ph = padded.shape[2], pw = padded.shape[3];
   if (Result<ShapeInfo> s = infer_shapes(g, ph, pw, x.shape[0]); !s.ok()) return fail("run", s.error, 2);
 
   const NormMode mode = chosen_norm_mode(norm_mode, m.value.spec);
@@ -104,7 +105,7 @@ int cmd_run(const Args& args) {
     net->set_mode(run);
     net->to(dev);
     torch::NoGradGuard no_grad;
-    torch::Tensor in = to_torch(pad_reflect_to(x, ph, pw)).to(dev);
+    torch::Tensor in = to_torch(padded).to(dev);
     torch::Tensor out;
     for (int i = 0; i < repeat + (repeat > 1); i++) {
       auto t0 = std::chrono::steady_clock::now();

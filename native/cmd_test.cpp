@@ -165,7 +165,7 @@ int run_test_images(const TestOptions& t, const std::string& model_path, const M
     net->set_mode(mode);
     const int64_t h = b.a.shape[2], w = b.a.shape[3];
     // Fully convolutional: sizes the network cannot take are reflect-padded and the output cropped back.
-    Tensor in = pad_reflect_to(b.a, fit_size(h, rule), fit_size(w, rule));
+    Tensor in = pad_to_fit(b.a, rule);
     if (Result<ShapeInfo> s = infer_shapes(m.graph, in.shape[2], in.shape[3]); !s.ok())
       return fail("test", b.a_paths[0] + ": " + s.error, 2);
     auto t0 = std::chrono::steady_clock::now();

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <random>
 
+#include "image.h"  // pad_reflect_to
+
 namespace p2p {
 
 namespace {
@@ -244,6 +246,12 @@ SizeRule valid_sizes(const Graph& g) {
 int64_t fit_size(int64_t s, const SizeRule& r) {
   if (s <= r.minimum) return r.minimum;
   return r.minimum + (s - r.minimum + r.multiple - 1) / r.multiple * r.multiple;
+}
+
+Tensor pad_to_fit(const Tensor& t, const SizeRule& r) {
+  const size_t n = t.shape.size();
+  if (n < 2) return t;
+  return pad_reflect_to(t, fit_size(t.shape[n - 2], r), fit_size(t.shape[n - 1], r));
 }
 
 Status check_weights(const Graph& g, const Weights& w) {

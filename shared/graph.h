@@ -101,6 +101,7 @@ SizeRule valid_sizes(const Graph& g);
 // The smallest size >= s that the rule allows: an input of another size is reflect-padded up to it
 // (pad_reflect_to) and the output cropped back, never resized.
 int64_t fit_size(int64_t s, const SizeRule& r);
+Tensor pad_to_fit(const Tensor& t, const SizeRule& r);  // H and W padded up to fit_size (pad_reflect_to)
 
 // Checks that weights hold every parameter of g with the right shape, and nothing else.
 // The message names the first tensor that does not fit.

@@ -76,7 +76,7 @@ void Inference::pump(const Drawing& drawing) {
   p2p::Tensor t = p2p::image_to_tensor(p2p::to_channels(drawing.image(), b.spec.input_nc), range.lo, range.hi);
   crop_h_ = drawing.height();
   crop_w_ = drawing.width();
-  t = p2p::pad_reflect_to(t, p2p::fit_size(crop_h_, active_.sizes), p2p::fit_size(crop_w_, active_.sizes));
+  t = p2p::pad_to_fit(t, active_.sizes);
   in_flight_ = next_run_++;
   in_flight_for_ = drawing.version();
   js::run(active_.token, in_flight_, t.data.data(), int(t.shape[1]), int(t.shape[2]), int(t.shape[3]));

@@ -110,10 +110,6 @@ void Stylizer::request(p2p::Image rgb) {
   pending_ = true;
 }
 
-p2p::Tensor Stylizer::fitted(const p2p::Tensor& t) const {
-  return p2p::pad_reflect_to(t, p2p::fit_size(t.shape[2], active_.sizes), p2p::fit_size(t.shape[3], active_.sizes));
-}
-
 void Stylizer::start_job() {
   pending_ = false;
   job_ = Job();
@@ -121,7 +117,7 @@ void Stylizer::start_job() {
   job_.started = emscripten_get_now();
   job_.source = source_;
   p2p::Tensor t = p2p::image_to_tensor(source_, 0.0f, 255.0f);
-  job_.padded = fitted(t);
+  job_.padded = p2p::pad_to_fit(t, active_.sizes);
   const int h = int(job_.padded.shape[2]), w = int(job_.padded.shape[3]);
   if (std::max(source_.width, source_.height) <= kThumbnail) {
     job_.whole = true;  // the image is its own thumbnail: its Export run is the result
@@ -152,7 +148,7 @@ void Stylizer::pump() {
     int tw, th;
     fit_within(job_.source.width, job_.source.height, kThumbnail, tw, th);
     p2p::Tensor thumb = p2p::image_to_tensor(p2p::resize_bicubic(job_.source, tw, th), 0.0f, 255.0f);
-    thumb = fitted(thumb);
+    thumb = p2p::pad_to_fit(thumb, active_.sizes);
     js::run_style(active_.export_token, in_flight_, thumb.data.data(), 3, int(thumb.shape[2]), int(thumb.shape[3]), nullptr, 0, nullptr, 0);
   } else {
     const p2p::Tile& tile = job_.tiles[job_.next];

@@ -87,7 +87,6 @@ class Stylizer {
   };
   void release(Session& s);
   void start_job();
-  p2p::Tensor fitted(const p2p::Tensor& t) const;  // reflect-padded to a size the network takes
   void finish_job();
 
   Session active_, preparing_;

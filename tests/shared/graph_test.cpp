@@ -87,6 +87,8 @@ TEST(Graph, ValidSizes) {
     EXPECT_TRUE(f >= s && infer_shapes(resnet, f, f).ok() && (f == r.minimum || f - r.multiple < s)) << s << " -> " << f;
   }
   EXPECT_EQ(fit_size(10, SizeRule{4, 9}), 13);  // from the minimum on, in steps of the multiple
+  EXPECT_EQ(pad_to_fit(Tensor({1, 3, 200, 300}), u).shape, (Shape{1, 3, 256, 512}));
+  EXPECT_EQ(pad_to_fit(Tensor({1, 3, 256, 512}), u).shape, (Shape{1, 3, 256, 512}));
 }
 
 TEST(Graph, OutputShapes) {
