@@ -351,7 +351,7 @@ int Trainer::run(TrainProgress pos) {
 Result<Dataset> open_train_data(const TrainOptions& t) {
   Result<DatasetOptions> d = dataset_options(t);
   if (!d.ok()) return Result<Dataset>::Fail(d.error);
-  d.value.input_nc = t.input_nc, d.value.output_nc = t.output_nc, d.value.flip = t.flip;
+  d.value.input_nc = t.input_nc, d.value.output_nc = t.output_nc, d.value.flip = t.flip, d.value.zoom_out = t.zoom_out;
   return Dataset::open(d.value);
 }
 

@@ -105,6 +105,11 @@ Transform random_transform(const DatasetOptions& opt, int width, int height, std
   t.crop_x = rand_upto(rng, std::max(0, new_w - opt.crop_size));
   t.crop_y = rand_upto(rng, std::max(0, new_h - opt.crop_size));
   t.flip = (rng() >> 31) != 0;
+  if (opt.zoom_out < 1.0f) {
+    auto unit = [&rng] { return float(rng() >> 8) / float(1 << 24); };  // [0, 1), the same on every libstdc++
+    t.zoom = opt.zoom_out + (1.0f - opt.zoom_out) * unit();
+    t.zoom_x = unit(), t.zoom_y = unit();
+  }
   return t;
 }
 
@@ -134,6 +139,13 @@ Image apply_transform(const Image& img, const DatasetOptions& opt, const Transfo
     if (w != out.width || h != out.height) out = resize_bicubic(out, w, h);
   }
   if (opt.flip && t.flip) out = flip_horizontal(out);
+  if (t.zoom < 1.0f) {
+    const int w = std::max(1, int(std::lround(out.width * t.zoom))), h = std::max(1, int(std::lround(out.height * t.zoom)));
+    const Image small = resize_bicubic(out, w, h);
+    out = Image(out.width, out.height, out.channels, 255);
+    const int x0 = int(t.zoom_x * float(out.width - w)), y0 = int(t.zoom_y * float(out.height - h));
+    for (int y = 0; y < h; y++) std::copy_n(small.at(0, y), size_t(w) * small.channels, out.at(x0, y0 + y));
+  }
   return out;
 }
 

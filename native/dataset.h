@@ -39,6 +39,8 @@ struct DatasetOptions {
   Preprocess preprocess = Preprocess::ResizeAndCrop;
   int load_size = 286, crop_size = 256;
   bool flip = true;                         // random horizontal flip (the reference's not no_flip)
+  float zoom_out = 1.0f;                    // shrink each pair by a random factor in [zoom_out, 1] onto white
+                                            // paper of its size, at a random place (1: off, as the reference)
   size_t max_dataset_size = 0;              // 0: all; else the first N in sorted order
   uint64_t seed = 0;
 };
@@ -60,10 +62,14 @@ Result<DatasetOptions> dataset_options(const CommandOptions& t) {
 struct Transform {
   int crop_x = 0, crop_y = 0;
   bool flip = false;
+  float zoom = 1.0f, zoom_x = 0.0f, zoom_y = 0.0f;  // zoom_out: the scale, and where the picture goes (a
+                                                     // fraction of the room left on each axis)
 };
-// Draws x, y, flip in the reference's order from rng, for an A image of width x height.
+// Draws x, y, flip in the reference's order from rng, for an A image of width x height; then, with
+// zoom_out < 1 only, the zoom and its place.
 Transform random_transform(const DatasetOptions& opt, int width, int height, std::mt19937& rng);
-// Resize / scale_width / crop / make-multiple-of-4 / flip as the reference's get_transform (bicubic).
+// Resize / scale_width / crop / make-multiple-of-4 / flip as the reference's get_transform (bicubic), then
+// the zoom-out: the picture shrunk (bicubic) onto white of the same size.
 Image apply_transform(const Image& img, const DatasetOptions& opt, const Transform& t);
 // The output size apply_transform gives an image of width x height (ignoring the flip).
 std::pair<int, int> transformed_size(const DatasetOptions& opt, int width, int height);

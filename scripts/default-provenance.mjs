@@ -46,14 +46,17 @@ function provenance(dataDir, setup, protocol) {
   const pairs = {};
   for (const split of ['train', 'val', 'test'])
     pairs[split] = readdirSync(path.join(dataDir, split)).filter((f) => f.endsWith('.png')).length;
-  const twemoji = readJson(path.join(ROOT, 'node_modules', '@twemoji', 'svg', 'package.json')).version;
+  const version = (pkg) => readJson(path.join(ROOT, 'node_modules', pkg, 'package.json')).version;
+  const noto = readdirSync(path.join(dataDir, 'train')).some((f) => f.startsWith('noto-'));
   const main = trainingRecord('edges2emoji');
   const out = {
     dataset_details: {
-      name: 'edges2emoji',
-      source: `Twemoji ${twemoji} (npm @twemoji/svg) rendered at 256x256 on white; A: pix2pix edges of B`,
-      license: 'CC-BY-4.0',
-      split: 'by base emoji (skin-tone variants together), 80/10/10 by hash; flags and keycaps left out',
+      name: path.basename(dataDir),
+      source: `Twemoji ${version('@twemoji/svg')} (npm @twemoji/svg)` +
+              (noto ? ` and Noto Emoji (npm @svgmoji/noto ${version('@svgmoji/noto')}, files noto-*)` : '') +
+              ' rendered at 256x256 on white; A: pix2pix edges of B',
+      license: noto ? 'CC-BY-4.0 (Twemoji), Apache-2.0 (Noto Emoji)' : 'CC-BY-4.0',
+      split: 'by emoji (its skin-tone variants and its pictures in both sets together), 80/10/10 by hash; flags and keycaps left out',
       pairs,
     },
     training_setup: setup,

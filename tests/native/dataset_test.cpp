@@ -119,6 +119,51 @@ TEST(Dataset, CropIsTheReferenceCropAndFlipsHappen) {
   EXPECT_EQ(p2p::apply_transform(img, o, t).pixels, p2p::crop(img, 2, 3, 8, 8).pixels);
 }
 
+TEST(Dataset, ZoomOutShrinksBothSidesOntoWhiteAfterTheReferenceDraws) {
+  // The picture (black) shrunk to half, at the right edge and the top, on white of the same size.
+  DatasetOptions o;
+  o.preprocess = p2p::Preprocess::None;
+  o.flip = false;
+  p2p::Image black(40, 40, 3, 0);
+  p2p::Transform t;
+  t.zoom = 0.5f, t.zoom_x = 1.0f, t.zoom_y = 0.0f;
+  p2p::Image out = p2p::apply_transform(black, o, t);
+  ASSERT_EQ(out.width, 40);
+  ASSERT_EQ(out.height, 40);
+  for (int y = 0; y < 40; y++)
+    for (int x = 0; x < 40; x++) ASSERT_EQ(out.at(x, y)[1], x >= 20 && y < 20 ? 0 : 255) << x << "," << y;
+
+  // The zoom is drawn after the reference's crop and flip, which stay as they were; it spans [zoom_out, 1].
+  DatasetOptions plain_opt;
+  plain_opt.load_size = 64, plain_opt.crop_size = 48;
+  DatasetOptions zoomed = plain_opt;
+  zoomed.zoom_out = 0.6f;
+  float lo = 1, hi = 0;
+  for (int s = 0; s < 200; s++) {
+    std::mt19937 r1(s), r2(s);
+    p2p::Transform plain = p2p::random_transform(plain_opt, 70, 50, r1), z = p2p::random_transform(zoomed, 70, 50, r2);
+    ASSERT_EQ(std::tie(plain.crop_x, plain.crop_y, plain.flip), std::tie(z.crop_x, z.crop_y, z.flip));
+    ASSERT_EQ(plain.zoom, 1.0f);
+    ASSERT_TRUE(z.zoom >= 0.6f && z.zoom <= 1.0f && z.zoom_x >= 0 && z.zoom_x < 1 && z.zoom_y >= 0 && z.zoom_y < 1);
+    lo = std::min(lo, z.zoom), hi = std::max(hi, z.zoom);
+  }
+  EXPECT_LT(lo, 0.65f);
+  EXPECT_GT(hi, 0.95f);
+
+  // A and B of a pair get the same zoom and place.
+  TempDir d;
+  for (int i = 0; i < 4; i++) aligned_same(d, "train", "x" + std::to_string(i) + ".png", 70, 50, i);
+  DatasetOptions o2 = opts(d);
+  o2.zoom_out = 0.5f;
+  Dataset ds = open_ok(o2);
+  for (size_t i = 0; i < ds.size(); i++) {
+    p2p::Result<p2p::Sample> s = ds.get(i, 1);
+    ASSERT_TRUE(s.ok()) << s.error;
+    EXPECT_TRUE(tensors_equal(s.value.a, s.value.b)) << i;
+    EXPECT_EQ(s.value.a.shape, (p2p::Shape{1, 3, 48, 48}));
+  }
+}
+
 TEST(Dataset, DirectionSwapsAndGrayscaleConverts) {
   TempDir d;
   p2p::Image a = pattern(32, 32, 1), b = pattern(32, 32, 2);

@@ -465,7 +465,7 @@ TEST_F(Train, OptionsShapeTheSavedNetworks) {
                 "--lr", "0.0003", "--beta1", "0.6", "--lr_policy", "cosine", "--lr_decay_iters", "7", "--gan_mode",
                 "lsgan", "--lambda_L1", "50", "--save_epoch_freq", "1", "--save_latest_freq", "100", "--epoch_count", "1",
                 "--phase", "train", "--serial_batches", "--gpu_ids", "-1", "--init_type", "xavier", "--init_gain",
-                "0.03", "--no_use_L1", "--bf16", "--layout", "aligned", "--save_by_iter"});
+                "0.03", "--no_use_L1", "--bf16", "--layout", "aligned", "--save_by_iter", "--zoom_out", "0.7"});
   Json o = read_json(runs + "/all/options.json");
   EXPECT_EQ(o.get_string("direction"), "BtoA");
   EXPECT_EQ(o.get_string("preprocess"), "scale_width_and_crop");
@@ -474,6 +474,7 @@ TEST_F(Train, OptionsShapeTheSavedNetworks) {
   EXPECT_EQ(o.get_string("gan_mode"), "lsgan");
   EXPECT_EQ(o.get_number("lambda_L1"), 50);
   EXPECT_EQ(o.get_int("lr_decay_iters"), 7);
+  EXPECT_NEAR(o.get_number("zoom_out"), 0.7, 1e-6);
   EXPECT_TRUE(o.get_bool("serial_batches"));
   EXPECT_EQ(o.get_string("init_type"), "xavier");
   EXPECT_FALSE(o.get_bool("use_L1", true));
@@ -511,6 +512,8 @@ TEST_F(Train, BadInputIsRefusedAndKeepsWhatWasSaved) {
   expect_one_line_error(r, "unknown option '--no_such_option'");
   r = pix2pix(small("x", {"--netG", "unet_100"}));
   expect_one_line_error(r, "unknown generator");
+  r = pix2pix(small("x", {"--zoom_out", "0"}));
+  expect_one_line_error(r, "--zoom_out must be in (0, 1]");
   std::filesystem::create_directories(data + "/train");
   r = pix2pix(small("x"));
   expect_one_line_error(r, "no images");
