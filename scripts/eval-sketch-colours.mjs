@@ -4,35 +4,50 @@
 // checkerboard. Prints each shape's dominant hue, saturation and grid pattern; exits 1 when any misses.
 // tests/ort/sketch_colours.test.mjs holds the shipped model to the criteria it meets (not yet red hearts
 // and apples, issue 13); this script applies all of them to any bundle.
-// usage: node scripts/eval-sketch-colours.mjs [BUNDLE_DIR] [OUT_DIR]   (OUT_DIR: keep sketches and outputs as PNG)
+// usage: node scripts/eval-sketch-colours.mjs [--scales 1,0.7] [BUNDLE_DIR] [OUT_DIR]
+//   --scales: draw each shape at these sizes (1: as large as the tests draw it); OUT_DIR: keep sketches and outputs as PNG
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { ROOT, check, onnxOfBundle, ort, run, test } from '../tests/browser/harness.mjs';
 import { encodePng } from '../tests/browser/png.mjs';
-import { S, SHAPES, colourOf, draw, isColour, paint } from '../tests/ort/sketch_shapes.mjs';
+import { S, SHAPES, colourOf, draw, isColour, paint, scaled } from '../tests/ort/sketch_shapes.mjs';
 
-const bundle = process.argv[2] || path.join(ROOT, 'web', 'models', 'edges2emoji');
-const keep = process.argv[3];
+const args = process.argv.slice(2);
+let scales = [1];
+const at = args.indexOf('--scales');
+if (at >= 0) {
+  scales = (args[at + 1] ?? '').split(',').map(Number);
+  if (!scales.length || scales.some((s) => !(s > 0.2 && s <= 1.2))) {
+    console.error('eval-sketch-colours: --scales takes sizes between 0.2 and 1.2, such as 1,0.7,0.5');
+    process.exit(2);
+  }
+  args.splice(at, 2);
+}
+const bundle = args[0] || path.join(ROOT, 'web', 'models', 'edges2emoji');
+const keep = args[1];
 const session = await ort.InferenceSession.create(onnxOfBundle(bundle));
 
-for (const [name, shape] of Object.entries(SHAPES)) {
-  test(`a drawn ${name} comes out ${shape.colour}, saturated, without a checkerboard`, async () => {
-    const { grey, interior } = draw(shape);
-    const rgb = await paint(session, grey);
-    if (keep) {
-      mkdirSync(keep, { recursive: true });
-      const sketch = new Uint8Array(3 * S * S).map((_, i) => grey[Math.floor(i / 3)]);
-      writeFileSync(path.join(keep, `${name}-sketch.png`), encodePng(Buffer.from(sketch), S, S));
-      writeFileSync(path.join(keep, `${name}.png`), encodePng(Buffer.from(rgb), S, S));
-    }
-    const c = colourOf(rgb, interior);
-    console.log(`  ${name}: hue ${c.hue} deg, saturation ${c.saturation.toFixed(2)}, grid pattern ${c.pattern.toFixed(1)} (${c.pixels} px inside)`);
-    check(c.pixels > 2000, `${name}: only ${c.pixels} pixels inside`);
-    check(isColour[shape.colour](c.hue), `${name}: dominant hue ${c.hue} deg is not ${shape.colour}`);
-    check(c.saturation >= 0.4, `${name}: mean saturation ${c.saturation.toFixed(2)} under 0.4`);
-    check(c.pattern <= 4, `${name}: a grid pattern of ${c.pattern.toFixed(1)} levels (checkerboard)`);
-  });
-}
+for (const scale of scales)
+  for (const [shapeName, base] of Object.entries(SHAPES)) {
+    const name = scale === 1 ? shapeName : `${shapeName} x${scale}`, file = name.replace(' ', '-');
+    const shape = scale === 1 ? base : scaled(base, scale);
+    test(`a drawn ${name} comes out ${shape.colour}, saturated, without a checkerboard`, async () => {
+      const { grey, interior } = draw(shape);
+      const rgb = await paint(session, grey);
+      if (keep) {
+        mkdirSync(keep, { recursive: true });
+        const sketch = new Uint8Array(3 * S * S).map((_, i) => grey[Math.floor(i / 3)]);
+        writeFileSync(path.join(keep, `${file}-sketch.png`), encodePng(Buffer.from(sketch), S, S));
+        writeFileSync(path.join(keep, `${file}.png`), encodePng(Buffer.from(rgb), S, S));
+      }
+      const c = colourOf(rgb, interior);
+      console.log(`  ${name}: hue ${c.hue} deg, saturation ${c.saturation.toFixed(2)}, grid pattern ${c.pattern.toFixed(1)} (${c.pixels} px inside)`);
+      check(c.pixels > 2000, `${name}: only ${c.pixels} pixels inside`);
+      check(isColour[shape.colour](c.hue), `${name}: dominant hue ${c.hue} deg is not ${shape.colour}`);
+      check(c.saturation >= 0.4, `${name}: mean saturation ${c.saturation.toFixed(2)} under 0.4`);
+      check(c.pattern <= 4, `${name}: a grid pattern of ${c.pattern.toFixed(1)} levels (checkerboard)`);
+    });
+  }
 
 await run(async () => { await session.release(); });

@@ -28,6 +28,12 @@ export const SHAPES = {
       Array.from({ length: 24 }, (_, i) => { const t = 0.2 * Math.PI + (0.6 * Math.PI * i) / 23; return [128 + 70 * Math.cos(t), 120 + 70 * Math.sin(t)]; })] },
 };
 
+// The shape drawn s times as large about the paper's centre (the lines keep their width).
+export function scaled(shape, s) {
+  const at = ([x, y]) => [S / 2 + s * (x - S / 2), S / 2 + s * (y - S / 2)];
+  return { ...shape, outline: shape.outline.map(at), strokes: shape.strokes?.map((l) => l.map(at)) };
+}
+
 function distanceToSegment(px, py, [ax, ay], [bx, by]) {
   const dx = bx - ax, dy = by - ay;
   const t = Math.max(0, Math.min(1, ((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy || 1)));
