@@ -106,7 +106,7 @@ Transform random_transform(const DatasetOptions& opt, int width, int height, std
   t.crop_y = rand_upto(rng, std::max(0, new_h - opt.crop_size));
   t.flip = (rng() >> 31) != 0;
   if (opt.zoom_out < 1.0f) {
-    auto unit = [&rng] { return float(rng() >> 8) / float(1 << 24); };  // [0, 1), the same on every libstdc++
+    auto unit = [&rng] { return float(rng() >> 8) / float(1 << 24); };  // [0, 1), not std::uniform_real_distribution: its draws differ between standard libraries
     t.zoom = opt.zoom_out + (1.0f - opt.zoom_out) * unit();
     t.zoom_x = unit(), t.zoom_y = unit();
   }
