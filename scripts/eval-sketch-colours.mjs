@@ -9,9 +9,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { ROOT, check, onnxOfBundle, ort, run, test } from '../tests/browser/harness.mjs';
+import { ROOT, onnxOfBundle, ort, run, test } from '../tests/browser/harness.mjs';
 import { encodePng } from '../tests/browser/png.mjs';
-import { S, SHAPES, colourOf, draw, isColour, paint, scaled } from '../tests/ort/sketch_shapes.mjs';
+import { S, SHAPES, colourOf, draw, judgePainted, paint, scaled } from '../tests/ort/sketch_shapes.mjs';
 
 const args = process.argv.slice(2);
 let scales = [1];
@@ -41,12 +41,7 @@ for (const scale of scales)
         writeFileSync(path.join(keep, `${file}-sketch.png`), encodePng(Buffer.from(sketch), S, S));
         writeFileSync(path.join(keep, `${file}.png`), encodePng(Buffer.from(rgb), S, S));
       }
-      const c = colourOf(rgb, interior);
-      console.log(`  ${name}: hue ${c.hue} deg, saturation ${c.saturation.toFixed(2)}, grid pattern ${c.pattern.toFixed(1)} (${c.pixels} px inside)`);
-      check(c.pixels > 2000, `${name}: only ${c.pixels} pixels inside`);
-      check(isColour[shape.colour](c.hue), `${name}: dominant hue ${c.hue} deg is not ${shape.colour}`);
-      check(c.saturation >= 0.4, `${name}: mean saturation ${c.saturation.toFixed(2)} under 0.4`);
-      check(c.pattern <= 4, `${name}: a grid pattern of ${c.pattern.toFixed(1)} levels (checkerboard)`);
+      judgePainted(name, colourOf(rgb, interior), shape.colour);
     });
   }
 

@@ -1,6 +1,6 @@
 // Outline sketches drawn by code (thin black lines, as `pix2pix edges` draws them) and what a sketch model
 // paints inside them: scripts/eval-sketch-colours.mjs and tests/ort/sketch_colours.test.mjs.
-import { ort } from '../browser/harness.mjs';
+import { check, ort } from '../browser/harness.mjs';
 
 export const S = 256;
 
@@ -117,4 +117,14 @@ export const isColour = {
   red: (h) => h >= 335 || h <= 15,
   yellow: (h) => h >= 30 && h <= 60,
 };
+
+// Prints what colourOf measured for a painted shape and throws on the first criterion it misses: enough
+// pixels inside, saturated (>= 0.4), no grid pattern over 4 levels, and, when `colour` is given, that hue.
+export function judgePainted(name, c, colour) {
+  console.log(`  ${name}: hue ${c.hue} deg, saturation ${c.saturation.toFixed(2)}, grid pattern ${c.pattern.toFixed(1)} (${c.pixels} px inside)`);
+  check(c.pixels > 2000, `${name}: only ${c.pixels} pixels inside`);
+  if (colour) check(isColour[colour](c.hue), `${name}: dominant hue ${c.hue} deg is not ${colour}`);
+  check(c.saturation >= 0.4, `${name}: mean saturation ${c.saturation.toFixed(2)} under 0.4`);
+  check(c.pattern <= 4, `${name}: a grid pattern of ${c.pattern.toFixed(1)} levels (checkerboard)`);
+}
 
