@@ -50,7 +50,7 @@ test('each shipped style paints a photo, and each in its own way', async () => {
     await waitFor(page, (id) => { const x = window.studio.state().style; return (x.id === id && x.jobs > 0 && !x.busy && !x.pending) || !!x.error; }, e.id, 120000);
     const before = (await state(page)).style.jobs;
     await page.setInputFiles('#style-file', { name: 'photo.png', mimeType: 'image/png', buffer: encodePng(photo, W, H) });
-    const st = (await waitFor(page, (n) => { const x = window.studio.state().style; return (x.source === 'photo' && x.jobs > n && !x.busy && !x.pending) || !!x.error; }, before, 120000)).style;
+    const st = (await waitFor(page, (n) => { const x = window.studio.state().style; return (x.source === 'photo' && x.jobs > n && !x.busy && !x.pending && x.shown_current) || !!x.error; }, before, 120000)).style;
     check(!st.error && st.width === W && st.height === H, `${e.id}: ${st.error || `${st.width}x${st.height}`}`);
     const r = await page.evaluate(() => window.studio.stylePixels('styled'));
     const out = Buffer.from(r.data, 'base64');

@@ -54,7 +54,7 @@ async function stylePixels(which) {
 }
 // Waits until the style panel has finished an image after `jobs` were done.
 async function styled(jobs, timeout = 300000) {
-  await waitFor(page, (n) => { const st = window.studio.state().style; return (st.jobs > n && !st.busy && !st.pending) || !!st.error; }, jobs, timeout);
+  await waitFor(page, (n) => { const st = window.studio.state().style; return (st.jobs > n && !st.busy && !st.pending && st.shown_current) || !!st.error; }, jobs, timeout);
   const st = await styleState();
   check(!st.error, `style error: ${st.error}`);
   return st;
