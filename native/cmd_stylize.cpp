@@ -24,6 +24,7 @@ struct StylizeOptions {
   std::string content, output = "out.png", init = "random", optimizer = "lbfgs";
   std::vector<std::string> styles, blend, sizes, iterations;
   std::vector<float> blend_weights;  // parsed from blend, one per style
+  std::vector<int> stage_sizes, stage_iterations;  // parsed from sizes and iterations, one per stage
   LossFlags loss;
   int image_size = 512, save_iter = 0, seed = -1, print_iter = 0;
   float content_weight = 5, style_weight = 100, tv_weight = 1e-3f, learning_rate = 10, style_scale = 1;
@@ -157,7 +158,6 @@ Status Stylizer::run(torch::Tensor& x, const Stage& s, int iterations, const std
     return l;
   };
   if (o_.optimizer == "lbfgs") {
-    // neural-style's setting: no tolerances, so exactly `iterations` evaluations unless the loss is flat.
     // neural-style's setting: no tolerances, so `iterations` evaluations. Should L-BFGS still stop early (its
     // curvature test), it is restarted on the rest; a restart that cannot move ends the stage, said once.
     while (evaluations < iterations && error.empty()) {
@@ -189,39 +189,36 @@ Status Stylizer::run(torch::Tensor& x, const Stage& s, int iterations, const std
   return Status::Ok();
 }
 
-}  // namespace
-
-int cmd_stylize(const Args& args) {
-  StylizeOptions o;
-  Options op = make_options(o);
-  if (Status st = op.parse(args); !st.ok()) return fail("stylize", st.error, 2);
-  if (op.help_requested()) return std::printf("%s", op.help().c_str()), 0;
-  if (o.content.empty()) return fail("stylize", "--content FILE is required", 2);
-  if (o.styles.empty()) return fail("stylize", "--style FILE is required", 2);
+// Checks the options and fills in what depends on others (weights, layers, stages, seed); a usage error fails.
+Status settle_options(StylizeOptions& o, const Options& op) {
+  if (o.content.empty()) return Status::Fail("--content FILE is required");
+  if (o.styles.empty()) return Status::Fail("--style FILE is required");
   if (!o.blend.empty() && o.blend.size() != o.styles.size())
-    return fail("stylize", "--style_blend_weights has " + std::to_string(o.blend.size()) + " weights for " +
-                               std::to_string(o.styles.size()) + " style images", 2);
+    return Status::Fail("--style_blend_weights has " + std::to_string(o.blend.size()) + " weights for " +
+                        std::to_string(o.styles.size()) + " style images");
   for (const std::string& b : o.blend) {
     char* end = nullptr;
     float w = std::strtof(b.c_str(), &end);
-    if (b.empty() || *end || !(w >= 0)) return fail("stylize", "--style_blend_weights expects numbers >= 0, got '" + b + "'", 2);
+    if (b.empty() || *end || !(w >= 0)) return Status::Fail("--style_blend_weights expects numbers >= 0, got '" + b + "'");
     o.blend_weights.push_back(w);
   }
   if (o.blend_weights.empty()) o.blend_weights.assign(o.styles.size(), 1.0f);
   float total = 0;
   for (float w : o.blend_weights) total += w;
-  if (!(total > 0)) return fail("stylize", "--style_blend_weights must not all be 0", 2);
+  if (!(total > 0)) return Status::Fail("--style_blend_weights must not all be 0");
   if (o.sizes.empty()) o.sizes = {std::to_string(o.image_size)};
   if (o.iterations.empty()) o.iterations = {"1000"};
   Result<std::vector<int>> sizes = positive_ints(o.sizes, "--sizes");
   Result<std::vector<int>> iters = positive_ints(o.iterations, "--num_iterations");
-  if (!sizes.ok()) return fail("stylize", sizes.error, 2);
-  if (!iters.ok()) return fail("stylize", iters.error, 2);
+  if (!sizes.ok()) return Status::Fail(sizes.error);
+  if (!iters.ok()) return Status::Fail(iters.error);
   if (iters.value.size() != 1 && iters.value.size() != sizes.value.size())
-    return fail("stylize", "--num_iterations needs one value or one per --sizes stage", 2);
+    return Status::Fail("--num_iterations needs one value or one per --sizes stage");
   for (int s : sizes.value)
-    if (s < 16 || s > 8192) return fail("stylize", "image sizes must be between 16 and 8192 pixels, got " + std::to_string(s), 2);
-  if (!(o.style_scale > 0 && o.style_scale <= 8)) return fail("stylize", "--style_scale must be in (0, 8]", 2);
+    if (s < 16 || s > 8192) return Status::Fail("image sizes must be between 16 and 8192 pixels, got " + std::to_string(s));
+  o.stage_sizes = sizes.value;
+  for (size_t i = 0; i < sizes.value.size(); i++) o.stage_iterations.push_back(iters.value[iters.value.size() == 1 ? 0 : i]);
+  if (!(o.style_scale > 0 && o.style_scale <= 8)) return Status::Fail("--style_scale must be in (0, 8]");
   if (o.loss.random()) {
     if (!op.given("content_weight")) o.content_weight = kRandomContentWeight;
     if (!op.given("style_weight")) o.style_weight = kRandomStyleWeight;
@@ -230,6 +227,43 @@ int cmd_stylize(const Args& args) {
   if (o.loss.content_layers.empty()) o.loss.content_layers = {"relu4_2"};
   if (o.loss.style_layers.empty()) o.loss.style_layers = {"relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"};
   if (o.seed < 0) o.seed = int(std::random_device{}() & 0x7fffffff);
+  return Status::Ok();
+}
+
+// The stages one after the other, each starting from the previous result resized: the result, RGB [0, 255].
+Result<torch::Tensor> run_stages(const StylizeOptions& o, Stylizer& stylizer, const Image& content,
+                                 const std::vector<Image>& styles, torch::Device device) {
+  torch::manual_seed(uint64_t(o.seed));
+  torch::Tensor x;
+  const size_t n = o.stage_sizes.size();
+  for (size_t i = 0; i < n; i++) {
+    const int size = o.stage_sizes[i];
+    Stage s;
+    s.content = image_at(content, size, device);
+    for (const Image& img : styles) s.styles.push_back(image_at(img, std::max(16, int(size * o.style_scale)), device));
+    const int64_t h = s.content.size(2), w = s.content.size(3);
+    if (!x.defined()) {
+      x = o.init == "image" ? s.content.clone()
+                            : torch::randn({1, 3, h, w}, torch::TensorOptions().device(device)) * 0.001 + 127.5;
+    } else {
+      x = torch::upsample_bilinear2d(x, {h, w}, false);
+    }
+    const std::string dims = std::to_string(w) + "x" + std::to_string(h);
+    const std::string label = n > 1 ? "stage " + std::to_string(i + 1) + "/" + std::to_string(n) + " (" + dims + ")" : dims;
+    if (Status st = stylizer.run(x, s, o.stage_iterations[i], label); !st.ok()) return Result<torch::Tensor>::Fail(st.error);
+    if (i + 1 == n && o.original_colors) x = keep_colors(x.clamp(0, 255), s.content);
+  }
+  return {x.clamp(0, 255), ""};
+}
+
+}  // namespace
+
+int cmd_stylize(const Args& args) {
+  StylizeOptions o;
+  Options op = make_options(o);
+  if (Status st = op.parse(args); !st.ok()) return fail("stylize", st.error, 2);
+  if (op.help_requested()) return std::printf("%s", op.help().c_str()), 0;
+  if (Status st = settle_options(o, op); !st.ok()) return fail("stylize", st.error, 2);
 
   Result<Image> content = load_image(o.content, 3);
   if (!content.ok()) return fail("stylize", content.error);
@@ -263,33 +297,15 @@ int cmd_stylize(const Args& args) {
                                   std::to_string(o.style_weight) + " tv_weight " + std::to_string(o.tv_weight) +
                                   " optimizer " + o.optimizer + " init " + o.init}};
   Stylizer stylizer(o, net.value, meta);
-  torch::manual_seed(uint64_t(o.seed));
-  torch::Tensor x;
+  Result<torch::Tensor> x;
   try {
-    for (size_t i = 0; i < sizes.value.size(); i++) {
-      const int size = sizes.value[i], iterations = iters.value.size() == 1 ? iters.value[0] : iters.value[i];
-      Stage s;
-      s.content = image_at(content.value, size, device);
-      for (const Image& img : styles) s.styles.push_back(image_at(img, std::max(16, int(size * o.style_scale)), device));
-      const int64_t h = s.content.size(2), w = s.content.size(3);
-      if (!x.defined()) {
-        x = o.init == "image" ? s.content.clone()
-                              : torch::randn({1, 3, h, w}, torch::TensorOptions().device(device)) * 0.001 + 127.5;
-      } else {
-        x = torch::upsample_bilinear2d(x, {h, w}, false);
-      }
-      std::string label = sizes.value.size() > 1 ? "stage " + std::to_string(i + 1) + "/" + std::to_string(sizes.value.size()) +
-                                                       " (" + std::to_string(w) + "x" + std::to_string(h) + ")"
-                                                 : std::to_string(w) + "x" + std::to_string(h);
-      if (Status st = stylizer.run(x, s, iterations, label); !st.ok()) return fail("stylize", st.error);
-      if (i + 1 == sizes.value.size() && o.original_colors) x = keep_colors(x.clamp(0, 255), s.content);
-    }
+    x = run_stages(o, stylizer, content.value, styles, device);
   } catch (const std::exception& e) {
     return fail("stylize", one_line(e));
   }
-  Image result = tensor_to_image(from_torch(x.clamp(0, 255).cpu()), 0, 255);
-  const float* first = stylizer.first;
-  const float* last = stylizer.last;
+  if (!x.ok()) return fail("stylize", x.error);
+  Image result = tensor_to_image(from_torch(x.value.cpu()), 0, 255);
+  const float *first = stylizer.first, *last = stylizer.last;
   meta.push_back({"Losses", "last stage: content " + std::to_string(first[0]) + " -> " + std::to_string(last[0]) +
                                 ", style " + std::to_string(first[1]) + " -> " + std::to_string(last[1]) + ", tv " +
                                 std::to_string(first[2]) + " -> " + std::to_string(last[2])});
