@@ -78,11 +78,14 @@ bool read_double(const Meta& m, const char* key, double& out) {
   return true;
 }
 
-// The spec stored in a network file must be the one the options describe.
+// The spec stored in a network file must be the one the options describe. Dropout holds no weights, so a run
+// may go on with it turned off or on (fine-tuning without the noise the network will run without).
 Status same_architecture(const std::string& path, const SafetensorsFile& f, const ModelSpec& want) {
   Result<ModelSpec> got = ModelSpec::from_metadata(f.metadata);
   if (!got.ok()) return Status::Fail(path + ": " + got.error);
-  if (got.value.to_metadata() != want.to_metadata())
+  ModelSpec stored = got.value;
+  stored.dropout = want.dropout;
+  if (stored.to_metadata() != want.to_metadata())
     return Status::Fail(path + " holds " + got.value.describe() + " but the options describe " + want.describe() +
                         " (resume with the run's own options, or train a new --name)");
   return Status::Ok();

@@ -371,6 +371,17 @@ TEST_F(Train, ResumeGivesTheUninterruptedWeights) {
   EXPECT_GT(max_diff(load(ckpt("whole", "latest_net_G.safetensors")).weights,
                      load(ckpt("split", "latest_net_G.safetensors")).weights), 0.0);
 
+  // Dropout holds no weights: a run goes on without it (its spec and options say so) and back with it.
+  EXPECT_EQ(load(ckpt("split", "latest_net_G.safetensors")).metadata["dropout"], "true");
+  r = pix2pix(small("split", {"--continue_train", "--no_dropout", "--n_epochs", "3"}));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(load(ckpt("split", "latest_net_G.safetensors")).metadata["dropout"], "false");
+  EXPECT_EQ(load(ckpt("split", "latest_state.safetensors")).metadata["epoch"], "3");
+  EXPECT_FALSE(read_json(runs + "/split/options.json").get_bool("dropout", true));
+  r = pix2pix(small("split", {"--continue_train", "--dropout", "--n_epochs", "4"}));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(load(ckpt("split", "latest_net_G.safetensors")).metadata["dropout"], "true");
+
   // And a different seed gives different weights (the comparison can fail).
   r = pix2pix(small("other", with(common, {"--n_epochs", "2", "--n_epochs_decay", "0", "--seed", "8"})));
   ASSERT_EQ(r.code, 0) << r.err;
