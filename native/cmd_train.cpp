@@ -115,6 +115,7 @@ class Trainer {
   Result<DeviceBatch> fetch(Loader& loader);
   Status check_size(const torch::Tensor& A);
   Status save(const std::string& label, const TrainProgress& pos);
+  Status recompute_bn_stats(int64_t epoch);
   Status display(const DeviceBatch& b, const TrainProgress& pos, bool running);
   int stop(const std::string& why, int code, const TrainProgress& pos, bool saved);
   void note_skips(const Batch& b, TrainProgress& pos);
@@ -181,6 +182,31 @@ Status Trainer::save(const std::string& label, const TrainProgress& pos) {
                                              {"hardware", hardware_text(device_)},
                                              {"epochs", std::to_string(pos.epoch_done ? pos.epoch : pos.epoch - 1)}};
   return save_checkpoint(ckpt_dir_, label, model_, schedule_, pos, meta, options_json_);
+}
+
+// G's BatchNorm running statistics become the mean over bn_stats_batches training batches, dropout off: what the
+// network meets at test time. The momentum average that training keeps leans on the last dozen batches, and a
+// model's colours changed from epoch to epoch with it. The batches are drawn as an epoch numbered -epoch
+// would draw them; neither the weights nor torch's random stream are touched, so a resumed run still equals
+// the uninterrupted one.
+Status Trainer::recompute_bn_stats(int64_t epoch) {
+  LoaderOptions lo;
+  lo.batch_size = t_.batch_size, lo.threads = t_.num_threads, lo.first_epoch = -epoch, lo.skip_unreadable = true;
+  Loader loader(data_, lo);
+  const size_t batches = std::min(size_t(t_.bn_stats_batches), loader.batches_per_epoch());
+  torch::NoGradGuard no_grad;
+  RunMode mode = RunMode::training();
+  int seen = 0;
+  for (size_t i = 0; i < batches; i++) {
+    Result<DeviceBatch> b = fetch(loader);
+    if (!b.ok()) return Status::Fail(b.error);
+    if (!b.value.A.defined()) continue;
+    mode.stats_momentum = 1.0 / ++seen;
+    model_.G->set_mode(mode);
+    model_.G->forward(b.value.A);
+  }
+  model_.G->set_mode(RunMode::training());
+  return Status::Ok();
 }
 
 Status Trainer::display(const DeviceBatch& b, const TrainProgress& pos, bool running) {
@@ -324,6 +350,8 @@ int Trainer::run(TrainProgress pos) {
         const double metric = pos.epoch_l1_sum / double(pos.epoch_l1_count);
         schedule_.observe(dp_ ? dp_->mean(metric) : metric);  // the same schedule on every rank
       }
+      if (t_.bn_stats_batches > 0 && main_)
+        if (Status st = recompute_bn_stats(pos.epoch); !st.ok()) return fail(me_, st.error);
       // The epoch's own checkpoint first: latest, saved last, is then also the newest.
       if (pos.epoch % t_.save_epoch_freq == 0 || run_end) {
         if (Status st = save(std::to_string(pos.epoch), pos); !st.ok()) return fail(me_, st.error);

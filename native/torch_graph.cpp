@@ -93,18 +93,19 @@ std::vector<torch::Tensor> GraphModuleImpl::forward_all(const torch::Tensor& x) 
       case Op::BatchNorm2d:
         if (!train && mode_.norm == NormMode::BatchStats)  // each image's own statistics, as InstanceNorm
           y = at::instance_norm(a, t.weight, t.bias, {}, {}, true, n.momentum, n.eps, true);
-        else if (train && bn_sync_)
+        else if (train && bn_sync_ && mode_.stats_momentum <= 0)
           y = bn_sync_->batch_norm(a, t.weight, t.bias, node_tensors_[i].running_mean, node_tensors_[i].running_var,
                                    n.momentum, n.eps);
         else
-          y = at::batch_norm(a, t.weight, t.bias, t.running_mean, t.running_var, train, n.momentum, n.eps, true);
+          y = at::batch_norm(a, t.weight, t.bias, t.running_mean, t.running_var, train,
+                             train && mode_.stats_momentum > 0 ? mode_.stats_momentum : n.momentum, n.eps, true);
         break;
       case Op::InstanceNorm2d: y = at::instance_norm(a, t.weight, t.bias, {}, {}, true, n.momentum, n.eps, true); break;
       case Op::ReLU: y = at::relu(a); break;
       case Op::LeakyReLU: y = at::leaky_relu(a, n.slope); break;
       case Op::Tanh: y = at::tanh(a); break;
       case Op::Dropout:
-        if (train) {
+        if (train && mode_.stats_momentum <= 0) {
           y = at::dropout(a, n.p, true);
         } else if (noise) {
           if (!gen) gen = at::detail::createCPUGenerator(uint64_t(mode_.dropout_seed));

@@ -22,6 +22,9 @@ struct RunMode {
                                       // input image itself without touching the running stats
   bool dropout_noise = false;         // eval: keep dropout on as noise, drawn from dropout_seed
   int64_t dropout_seed = 0;           // the same seed gives the same noise on every device
+  // train: > 0 replaces every BatchNorm's momentum and turns dropout off, to recompute the running statistics
+  // as the network runs at test time (momentum 1/k at the k-th batch leaves the mean over the k batches)
+  double stats_momentum = 0;
 
   static RunMode training() { RunMode m; m.train = true; return m; }
   static RunMode eval(NormMode norm = NormMode::Running) { RunMode m; m.norm = norm; return m; }

@@ -72,6 +72,7 @@ void visit(TrainOptions& t, V& v) {
   v.integer("display_freq", t.display_freq, "update the training page every this many images", Env{});
   v.integer("save_latest_freq", t.save_latest_freq, "save the latest checkpoint every this many images", Env{});
   v.integer("save_epoch_freq", t.save_epoch_freq, "keep a checkpoint every this many epochs", Env{});
+  v.integer("bn_stats_batches", t.bn_stats_batches, "at each epoch's end, the generator's BatchNorm running statistics become the mean over this many training batches, dropout off, as it runs at test time (0: the momentum average of the last batches)", Env{});
   v.flag("save_by_iter", t.save_by_iter, "label the periodic checkpoints iter_<N> instead of latest", Env{});
   v.integer("stop_after_iters", t.stop_after_iters, "stop (saving latest) when total_iters reaches this; 0: run to the end", Env{});
   // data-parallel, processes started as torchrun starts them (scripts/launch -n N)
@@ -190,7 +191,8 @@ Status validate(TrainOptions& t) {
   Result<LrPolicy> policy = parse_lr_policy(t.lr_policy);
   if (!policy.ok()) return Status::Fail(policy.error);
   if (policy.value == LrPolicy::Cosine && t.n_epochs < 1) return Status::Fail("--lr_policy cosine needs --n_epochs of at least 1");
-  if (t.max_dataset_size < 0 || t.stop_after_iters < 0) return Status::Fail("--max_dataset_size and --stop_after_iters must be >= 0");
+  if (t.max_dataset_size < 0 || t.stop_after_iters < 0 || t.bn_stats_batches < 0)
+    return Status::Fail("--max_dataset_size, --stop_after_iters and --bn_stats_batches must be >= 0");
   if (!(t.lr > 0) || !(t.beta1 >= 0 && t.beta1 < 1) || !(t.init_gain >= 0) || !(t.lambda_L1 >= 0) || !(t.lambda_gp >= 0))
     return Status::Fail("--lr must be > 0, --beta1 in [0, 1), --init_gain, --lambda_L1 and --lambda_gp >= 0");
   if (!(t.zoom_out > 0 && t.zoom_out <= 1)) return Status::Fail("--zoom_out must be in (0, 1]");

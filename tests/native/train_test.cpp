@@ -417,6 +417,74 @@ TEST_F(Train, ResumeGivesTheUninterruptedWeights) {
   EXPECT_EQ(load(ckpt("sig", "latest_state.safetensors")).metadata["total_iters"], std::to_string(saved + 2));
 }
 
+// --bn_stats_batches: at the epoch's end G's running statistics are those of the training batches through the
+// trained weights with dropout off; the training itself (every weight, the random stream) is the same.
+TEST_F(Train, BnStatsBatchesRecomputeTheRunningStatisticsOnly) {
+  make_shapes(data, "train", 4, 64, 3);
+  const std::vector<std::string> one_batch = {"--preprocess", "none", "--no_flip", "--batch_size", "4", "--lr_policy",
+                                              "step", "--n_epochs", "2", "--n_epochs_decay", "0"};
+  RunResult r = pix2pix(small("plain", one_batch));
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::vector<std::string> with = one_batch;
+  with.insert(with.end(), {"--bn_stats_batches", "3"});  // more than the epoch has: its one batch
+  r = pix2pix(small("bn", with));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(read_json(runs + "/bn/options.json").get_int("bn_stats_batches"), 3);
+
+  p2p::SafetensorsFile plain = load(ckpt("plain", "latest_net_G.safetensors")), bn = load(ckpt("bn", "latest_net_G.safetensors"));
+  int stats = 0;
+  double stats_moved = 0;
+  for (const auto& [name, t] : plain.weights) {
+    const double d = max_diff({{name, t}}, {{name, bn.weights.at(name)}});
+    if (name.find("running_") != std::string::npos) stats++, stats_moved = std::max(stats_moved, d);
+    else EXPECT_EQ(d, 0.0) << name << ": the training changed";
+  }
+  EXPECT_GT(stats, 4);
+  EXPECT_GT(stats_moved, 1e-3);
+
+  // The expected statistics: the four A halves as one batch through the saved weights, dropout off.
+  p2p::GraphModule net(p2p::build(p2p::ModelSpec::from_metadata(bn.metadata).value).value);
+  ASSERT_TRUE(net->load_weights(bn.weights).ok());
+  std::vector<torch::Tensor> images;
+  for (int i = 0; i < 4; i++) {
+    char name[32];
+    std::snprintf(name, sizeof name, "/train/%03d.png", i);
+    p2p::Image ab = p2p::load_image(data + name, 3).value;
+    images.push_back(p2p::to_torch(p2p::image_to_tensor(p2p::split_ab(ab).value.first, -1.0f, 1.0f)));
+  }
+  p2p::RunMode mode = p2p::RunMode::training();
+  mode.stats_momentum = 1.0;
+  net->set_mode(mode);
+  {
+    torch::NoGradGuard no_grad;
+    net->forward(torch::cat(images, 0));
+  }
+  for (const auto& [name, t] : net->named_weights())
+    if (name.find("running_") != std::string::npos) {
+      const torch::Tensor saved = p2p::to_torch(bn.weights.at(name));
+      EXPECT_LT((t - saved).abs().max().item<double>(), 1e-4) << name;
+    }
+  // With dropout on, as training runs it, they would differ (the check can fail): momentum 0.1 from zero.
+  p2p::GraphModule noisy(p2p::build(p2p::ModelSpec::from_metadata(bn.metadata).value).value);
+  ASSERT_TRUE(noisy->load_weights(bn.weights).ok());
+  noisy->set_mode(p2p::RunMode::training());
+  {
+    torch::NoGradGuard no_grad;
+    for (const auto& [name, t] : noisy->named_weights())
+      if (name.find("running_mean") != std::string::npos) t.zero_();
+    torch::manual_seed(1);
+    noisy->forward(torch::cat(images, 0));
+  }
+  double dropout_gap = 0;
+  for (const auto& [name, t] : noisy->named_weights())
+    if (name.find("running_mean") != std::string::npos)
+      dropout_gap = std::max(dropout_gap, (t * 10 - p2p::to_torch(bn.weights.at(name))).abs().max().item<double>());
+  EXPECT_GT(dropout_gap, 1e-3);
+
+  r = pix2pix(small("bad", {"--bn_stats_batches", "-1"}));
+  expect_one_line_error(r, "--bn_stats_batches must be >= 0");
+}
+
 // (c) the options that shape the networks change the saved networks; the rest are accepted and recorded.
 TEST_F(Train, OptionsShapeTheSavedNetworks) {
   make_shapes(data, "train", 2, 64, 3);
