@@ -56,7 +56,8 @@ function provenance(dataDir, setup, protocol) {
               (noto ? ` and Noto Emoji (npm @svgmoji/noto ${version('@svgmoji/noto')}, files noto-*)` : '') +
               ' rendered at 256x256 on white; A: pix2pix edges of B',
       license: noto ? 'CC-BY-4.0 (Twemoji), Apache-2.0 (Noto Emoji)' : 'CC-BY-4.0',
-      split: 'by emoji (its skin-tone variants and its pictures in both sets together), 80/10/10 by hash; flags and keycaps left out',
+      split: 'by emoji (its skin-tone variants and its pictures in both sets together), 80/10/10 by hash; flags and keycaps left out; ' +
+             'one colour per line drawing (scripts/datasets/drop-recoloured.mjs: of a drawing in several colours the lowest code point stays)',
       pairs,
     },
     training_setup: setup,
