@@ -38,6 +38,9 @@ struct StylePanel {
   p2p::Image shown;           // source and stylised blended by strength
   uint64_t shown_version = 0, shown_of = 0;
   float shown_strength = -1;
+
+  // Whether `shown` is the stylizer's latest result at the current strength (a result lands between frames).
+  bool shown_current() const { return stylizer.styled_version() == shown_of && strength == shown_strength; }
 };
 
 // An example input from examples/index.json, shown in the row under the drawing.

@@ -158,8 +158,7 @@ std::string state_json() {
   style["width"] = st.shown.width;
   style["height"] = st.shown.height;
   style["shown_version"] = double(st.shown_version);
-  // The result lands between frames; the painting shows it from the next frame on.
-  style["shown_current"] = st.shown_of == sz.styled_version() && st.shown_strength == st.strength;
+  style["shown_current"] = st.shown_current();
   style["sketch_version"] = double(st.sketch_seen);
   j["style"] = style;
   for (const studio::ModelEntry& m : a.models)

@@ -98,7 +98,7 @@ void update_style(App& a) {
   }
   st.stylizer.pump();
   const Stylizer& sz = st.stylizer;
-  if (sz.styled_version() == st.shown_of && st.strength == st.shown_strength) return;
+  if (st.shown_current()) return;
   // A linear blend of pixels: strength 0 gives the source back exactly, 1 the network's output.
   const p2p::Image &src = sz.source(), &out = sz.styled();
   if (out.pixels.empty() || src.pixels.size() != out.pixels.size()) return;

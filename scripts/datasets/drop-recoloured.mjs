@@ -109,11 +109,11 @@ pairs.forEach((p, i) => {
   if (!groups.has(r)) groups.set(r, []);
   groups.get(r).push(p);
 });
+const hex = (p) => p.colour.map((v) => Math.round(v).toString(16).padStart(2, '0')).join('');
 let dropped = 0;
 for (const g of groups.values()) {
   if (g.length < 2) continue;
   const drop = g.slice(1);  // in order: the lowest code point first
-  const hex = (p) => p.colour.map((v) => Math.round(v).toString(16).padStart(2, '0')).join('');
   console.log(`keeps ${g[0].name} (#${hex(g[0])}), drops ${drop.map((p) => `${p.name} (#${hex(p)})`).join(', ')}`);
   for (const p of drop) {
     if (!dry) rmSync(p.file);

@@ -158,6 +158,21 @@ TEST(TorchGraph, TrainModeUpdatesRunningStatsEvalDoesNot) {
   EXPECT_LE(max_diff(net->named_weights()[2].second, 0.9 * mean0 + 0.1 * batch_mean), 1e-5);
   EXPECT_LE(max_diff(net->named_weights()[3].second, 0.9 * var0 + 0.1 * batch_var), 1e-5);
   EXPECT_EQ(net->to_weights().at("bn.running_mean").data[0], net->named_weights()[2].second[0].item<float>());
+
+  // stats_momentum 1, then 1/2: the running statistics become the mean over the two batches (--bn_stats_batches).
+  torch::Tensor x2 = torch::randn({4, 3, 5, 6}) * 0.5 - 2;
+  RunMode stats = RunMode::training();
+  torch::Tensor means = torch::zeros({3}), vars = torch::zeros({3});
+  int k = 0;
+  for (const torch::Tensor& b : {x, x2}) {
+    stats.stats_momentum = 1.0 / ++k;
+    net->set_mode(stats);
+    net->forward(b);
+    torch::Tensor bm = b.mean({0, 2, 3});
+    means += bm / 2, vars += (b - bm.view({1, 3, 1, 1})).pow(2).sum({0, 2, 3}) / (4 * 5 * 6 - 1) / 2;
+  }
+  EXPECT_LE(max_diff(net->named_weights()[2].second, means), 1e-5);
+  EXPECT_LE(max_diff(net->named_weights()[3].second, vars), 1e-5);
 }
 
 TEST(TorchGraph, DropoutModes) {
@@ -179,6 +194,10 @@ TEST(TorchGraph, DropoutModes) {
   EXPECT_GT(max_diff(net->forward(x), a), 1e-3) << "another seed, other noise";
   net->set_mode(RunMode::training());
   EXPECT_GT(max_diff(net->forward(x), net->forward(x)), 1e-3) << "training draws fresh dropout masks";
+  RunMode stats = RunMode::training();
+  stats.stats_momentum = 0.5;
+  net->set_mode(stats);
+  EXPECT_TRUE(torch::equal(net->forward(x), net->forward(x))) << "recomputing the statistics runs without dropout";
 
   ModelSpec no_dropout = generator("unet_256", Norm::Batch, 8, false);
   GraphModule plain_net = module_for(no_dropout);
