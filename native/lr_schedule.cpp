@@ -8,7 +8,7 @@
 namespace p2p {
 
 const std::vector<std::string>& lr_policy_names() {
-  static const std::vector<std::string> names = {"linear", "step", "plateau", "cosine"};
+  static const std::vector<std::string> names = {"linear", "step", "plateau", "cosine", "linear_nonzero"};
   return names;
 }
 
@@ -24,6 +24,8 @@ double LrSchedule::lr(int epoch) const {
     double f = 1.0 - std::max(0, counter + epoch_count - n_epochs) / double(n_epochs_decay + 1);
     return base_lr * f;
   }
+  if (policy == LrPolicy::LinearNonzero)  // n_epochs at the full rate, then d/(d+1), ..., 1/(d+1) of it
+    return base_lr * (1.0 - std::max(0, epoch - n_epochs) / double(n_epochs_decay + 1));
   if (policy == LrPolicy::Step) return base_lr * std::pow(0.1, counter / std::max(1, lr_decay_iters));
   // PyTorch's CosineAnnealingLR (T_max n_epochs), which the reference uses: past n_epochs the rate rises again.
   if (policy == LrPolicy::Cosine) return base_lr * 0.5 * (1.0 + std::cos(M_PI * counter / n_epochs));

@@ -53,3 +53,24 @@ TEST(LrScheduleReference, WholeRunsMatchTorch) {
     EXPECT_TRUE(first_bad.empty()) << "first difference at " << first_bad;
   }
 }
+
+// linear_nonzero: the reference's linear decay one epoch later, so that every epoch trains. Fresh (epoch_count 1)
+// and continued (a second cycle from epoch 21) alike.
+TEST(LrSchedule, LinearNonzeroKeepsTheFullRateThroughNEpochsAndEndsAboveZero) {
+  LrSchedule s;
+  s.policy = parse_lr_policy("linear_nonzero").value;
+  s.base_lr = 0.0002;
+  s.n_epochs = 10, s.n_epochs_decay = 10;
+  EXPECT_DOUBLE_EQ(s.lr(1), 0.0002);
+  EXPECT_DOUBLE_EQ(s.lr(10), 0.0002);
+  EXPECT_DOUBLE_EQ(s.lr(11), 0.0002 * 10 / 11);
+  EXPECT_DOUBLE_EQ(s.lr(20), 0.0002 / 11);
+  s.policy = LrPolicy::Linear;  // the reference: lower already in epoch 10, 0 in epoch 20
+  EXPECT_LT(s.lr(10), 0.0002);
+  EXPECT_EQ(s.lr(20), 0.0);
+  s.policy = LrPolicy::LinearNonzero;
+  s.epoch_count = 21, s.n_epochs = 20, s.n_epochs_decay = 5;  // train --continue_train --n_epochs 20 --n_epochs_decay 5
+  EXPECT_DOUBLE_EQ(s.lr(21), 0.0002 * 5 / 6);
+  EXPECT_DOUBLE_EQ(s.lr(25), 0.0002 / 6);
+  for (int e = 21; e < 25; e++) EXPECT_GT(s.lr(e), s.lr(e + 1));
+}

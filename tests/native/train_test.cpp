@@ -560,6 +560,14 @@ TEST_F(Train, OptionsShapeTheSavedNetworks) {
   EXPECT_TRUE(p2p::file_exists(ckpt("all", "1_net_G.safetensors")));  // save_epoch_freq 1
   for (const char* policy : {"plateau"}) train(std::string("policy_") + policy, {"--lr_policy", policy, "--gan_mode", "wgangp", "--lambda_gp", "10"});
   EXPECT_EQ(read_json(runs + "/policy_plateau/options.json").get_string("gan_mode"), "wgangp");
+  // linear_nonzero: the last epoch trains at lr / (n_epochs_decay + 1), where the reference's linear gives 0.
+  RunResult r = pix2pix(small("policy_linear_nonzero", {"--lr_policy", "linear_nonzero", "--n_epochs", "1", "--n_epochs_decay",
+                                                        "1", "--max_dataset_size", "1", "--lr", "0.001"}));
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string log = read_text(runs + "/policy_linear_nonzero/log.jsonl");
+  const std::string last = log.substr(log.rfind('\n', log.size() - 2) + 1);
+  EXPECT_DOUBLE_EQ(p2p::parse_json(last).value.get_number("lr"), 0.0005);
+  EXPECT_EQ(p2p::parse_json(last).value.get_int("epoch"), 2);
 }
 
 // The Lua reference's environment style.
