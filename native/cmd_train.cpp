@@ -380,6 +380,7 @@ Result<Dataset> open_train_data(const TrainOptions& t) {
   Result<DatasetOptions> d = dataset_options(t);
   if (!d.ok()) return Result<Dataset>::Fail(d.error);
   d.value.input_nc = t.input_nc, d.value.output_nc = t.output_nc, d.value.flip = t.flip, d.value.zoom_out = t.zoom_out;
+  d.value.widen_lines = t.widen_lines;
   return Dataset::open(d.value);
 }
 

@@ -110,7 +110,30 @@ Transform random_transform(const DatasetOptions& opt, int width, int height, std
     t.zoom = opt.zoom_out + (1.0f - opt.zoom_out) * unit();
     t.zoom_x = unit(), t.zoom_y = unit();
   }
+  if (opt.widen_lines > 0) t.widen = rand_upto(rng, opt.widen_lines);
   return t;
+}
+
+Image widen_dark_lines(const Image& img, int px) {
+  if (px <= 0) return img;
+  const int before = px / 2, after = px - before;  // the window's reach on each side
+  const int c = img.channels;
+  // Separable: the minimum along rows, then along columns.
+  auto pass = [&](const Image& src, bool rows) {
+    Image out = src;
+    for (int y = 0; y < src.height; y++)
+      for (int x = 0; x < src.width; x++)
+        for (int k = 0; k < c; k++) {
+          uint8_t m = 255;
+          for (int d = -before; d <= after; d++) {
+            const int sx = rows ? x + d : x, sy = rows ? y : y + d;
+            if (sx >= 0 && sx < src.width && sy >= 0 && sy < src.height) m = std::min(m, src.at(sx, sy)[k]);
+          }
+          out.at(x, y)[k] = m;
+        }
+    return out;
+  };
+  return pass(pass(img, true), false);
 }
 
 std::pair<int, int> transformed_size(const DatasetOptions& opt, int w, int h) {
@@ -241,6 +264,8 @@ Result<Sample> Dataset::get(size_t index, int64_t epoch) const {
   const Transform t = random_transform(opt_, a.width, a.height, rng);
   a = apply_transform(a, opt_, t);
   b = apply_transform(b, opt_, t);
+  Image& input = btoa ? b : a;
+  input = widen_dark_lines(input, t.widen);
   if (a.width != b.width || a.height != b.height)
     return R::Fail(s.a_path + ": A is " + std::to_string(a.width) + "x" + std::to_string(a.height) + " but B is " +
                    std::to_string(b.width) + "x" + std::to_string(b.height) + " after preprocess " + preprocess_name(opt_.preprocess));

@@ -41,6 +41,7 @@ struct DatasetOptions {
   bool flip = true;                         // random horizontal flip (the reference's not no_flip)
   float zoom_out = 1.0f;                    // shrink each pair by a random factor in [zoom_out, 1] onto white
                                             // paper of its size, at a random place (1: off, as the reference)
+  int widen_lines = 0;                      // the input's dark lines widened by a random 0..widen_lines px
   size_t max_dataset_size = 0;              // 0: all; else the first N in sorted order
   uint64_t seed = 0;
 };
@@ -64,13 +65,16 @@ struct Transform {
   bool flip = false;
   float zoom = 1.0f, zoom_x = 0.0f, zoom_y = 0.0f;  // zoom_out: the scale, and where the picture goes (a
                                                      // fraction of the room left on each axis)
+  int widen = 0;                                     // widen_lines: px added to the input's lines
 };
 // Draws x, y, flip in the reference's order from rng, for an A image of width x height; then, with
-// zoom_out < 1 only, the zoom and its place.
+// zoom_out < 1 only, the zoom and its place; then, with widen_lines > 0 only, the widening.
 Transform random_transform(const DatasetOptions& opt, int width, int height, std::mt19937& rng);
 // Resize / scale_width / crop / make-multiple-of-4 / flip as the reference's get_transform (bicubic), then
 // the zoom-out: the picture shrunk (bicubic) onto white of the same size.
 Image apply_transform(const Image& img, const DatasetOptions& opt, const Transform& t);
+// Dark lines on light paper drawn px pixels wider: each pixel the darkest of a (px+1) x (px+1) window around it.
+Image widen_dark_lines(const Image& img, int px);
 // The output size apply_transform gives an image of width x height (ignoring the flip).
 std::pair<int, int> transformed_size(const DatasetOptions& opt, int width, int height);
 

@@ -19,6 +19,7 @@ struct TrainOptions {
   int load_size = 286, crop_size = 256, batch_size = 1, num_threads = 4, max_dataset_size = 0;  // 0: all
   bool flip = true, serial_batches = false;
   float zoom_out = 1.0f;  // not the reference's: see DatasetOptions::zoom_out
+  int widen_lines = 0;    // not the reference's: see DatasetOptions::widen_lines
   int bn_stats_batches = 0;  // not the reference's: G's running statistics recomputed at each epoch's end
   // networks
   std::string netG = "unet_256", netD = "basic", norm = "batch", init_type = "normal";

@@ -164,6 +164,58 @@ TEST(Dataset, ZoomOutShrinksBothSidesOntoWhiteAfterTheReferenceDraws) {
   }
 }
 
+TEST(Dataset, WidenLinesDrawsTheInputsLinesWiderAndLeavesTheTarget) {
+  // A one-pixel black line on white, 2 px wider: three columns, the line's own among them.
+  p2p::Image line(12, 6, 3, 255);
+  for (int y = 0; y < 6; y++) std::fill_n(line.at(5, y), 3, uint8_t(0));
+  auto dark_columns = [](const p2p::Image& im) {
+    std::vector<int> xs;
+    for (int x = 0; x < im.width; x++) if (im.at(x, 3)[0] == 0) xs.push_back(x);
+    return xs;
+  };
+  EXPECT_EQ(dark_columns(p2p::widen_dark_lines(line, 0)), (std::vector<int>{5}));
+  EXPECT_EQ(dark_columns(p2p::widen_dark_lines(line, 1)), (std::vector<int>{4, 5}));
+  EXPECT_EQ(dark_columns(p2p::widen_dark_lines(line, 2)), (std::vector<int>{4, 5, 6}));
+  EXPECT_EQ(p2p::widen_dark_lines(line, 2).at(5, 0)[0], 0);  // rows too, clipped at the edge
+
+  // Drawn after every other draw (which stay as they were), spanning 0..widen_lines.
+  DatasetOptions plain_opt;
+  plain_opt.zoom_out = 0.7f;
+  DatasetOptions widened = plain_opt;
+  widened.widen_lines = 3;
+  std::set<int> seen;
+  for (int s = 0; s < 200; s++) {
+    std::mt19937 r1(s), r2(s);
+    p2p::Transform plain = p2p::random_transform(plain_opt, 70, 50, r1), w = p2p::random_transform(widened, 70, 50, r2);
+    ASSERT_EQ(std::tie(plain.crop_x, plain.crop_y, plain.flip, plain.zoom, plain.zoom_x), std::tie(w.crop_x, w.crop_y, w.flip, w.zoom, w.zoom_x));
+    ASSERT_EQ(plain.widen, 0);
+    seen.insert(w.widen);
+  }
+  EXPECT_EQ(seen, (std::set<int>{0, 1, 2, 3}));
+
+  // Only the network's input: A for AtoB, B for BtoA; the target keeps its pixels.
+  TempDir d;
+  p2p::Image a(32, 32, 3, 255), b = pattern(32, 32, 2);
+  for (int x = 4; x < 28; x++) std::fill_n(a.at(x, 16), 3, uint8_t(0));
+  save(d / "train/p.png", p2p::join_ab(a, b).value);
+  save(d / "train/q.png", p2p::join_ab(b, a).value);
+  for (const char* direction : {"AtoB", "BtoA"}) {
+    DatasetOptions o = opts(d);
+    o.preprocess = p2p::Preprocess::None, o.flip = false, o.widen_lines = 4, o.direction = direction;
+    Dataset ds = open_ok(o);
+    int widened_inputs = 0;
+    for (int epoch = 1; epoch <= 8; epoch++) {
+      const p2p::Sample s = ds.get(std::string(direction) == "AtoB" ? 0 : 1, epoch).value;
+      EXPECT_TRUE(tensors_equal(s.b, p2p::image_to_tensor(b))) << direction;
+      int dark = 0;
+      for (float v : s.a.data) dark += v < 0;
+      EXPECT_GE(dark, 24 * 3) << direction;
+      widened_inputs += dark > 24 * 3;
+    }
+    EXPECT_GT(widened_inputs, 0) << direction;
+  }
+}
+
 TEST(Dataset, DirectionSwapsAndGrayscaleConverts) {
   TempDir d;
   p2p::Image a = pattern(32, 32, 1), b = pattern(32, 32, 2);

@@ -544,7 +544,7 @@ TEST_F(Train, OptionsShapeTheSavedNetworks) {
                 "--lr", "0.0003", "--beta1", "0.6", "--lr_policy", "cosine", "--lr_decay_iters", "7", "--gan_mode",
                 "lsgan", "--lambda_L1", "50", "--save_epoch_freq", "1", "--save_latest_freq", "100", "--epoch_count", "1",
                 "--phase", "train", "--serial_batches", "--gpu_ids", "-1", "--init_type", "xavier", "--init_gain",
-                "0.03", "--no_use_L1", "--bf16", "--layout", "aligned", "--save_by_iter", "--zoom_out", "0.7"});
+                "0.03", "--no_use_L1", "--bf16", "--layout", "aligned", "--save_by_iter", "--zoom_out", "0.7", "--widen_lines", "2"});
   Json o = read_json(runs + "/all/options.json");
   EXPECT_EQ(o.get_string("direction"), "BtoA");
   EXPECT_EQ(o.get_string("preprocess"), "scale_width_and_crop");
@@ -554,6 +554,7 @@ TEST_F(Train, OptionsShapeTheSavedNetworks) {
   EXPECT_EQ(o.get_number("lambda_L1"), 50);
   EXPECT_EQ(o.get_int("lr_decay_iters"), 7);
   EXPECT_NEAR(o.get_number("zoom_out"), 0.7, 1e-6);
+  EXPECT_EQ(o.get_int("widen_lines"), 2);
   EXPECT_TRUE(o.get_bool("serial_batches"));
   EXPECT_EQ(o.get_string("init_type"), "xavier");
   EXPECT_FALSE(o.get_bool("use_L1", true));
@@ -601,6 +602,8 @@ TEST_F(Train, BadInputIsRefusedAndKeepsWhatWasSaved) {
   expect_one_line_error(r, "unknown generator");
   r = pix2pix(small("x", {"--zoom_out", "0"}));
   expect_one_line_error(r, "--zoom_out must be in (0, 1]");
+  r = pix2pix(small("x", {"--widen_lines", "-1"}));
+  expect_one_line_error(r, "--widen_lines must be between 0 and 16");
   std::filesystem::create_directories(data + "/train");
   r = pix2pix(small("x"));
   expect_one_line_error(r, "no images");
