@@ -4,8 +4,9 @@
 // checkerboard. Prints each shape's dominant hue, saturation and grid pattern; exits 1 when any misses.
 // tests/ort/sketch_colours.test.mjs holds the shipped model to the criteria it meets (not yet red hearts
 // and apples, issue 13); this script applies all of them to any bundle.
-// usage: node scripts/eval-sketch-colours.mjs [--scales 1,0.7] [BUNDLE_DIR] [OUT_DIR]
-//   --scales: draw each shape at these sizes (1: as large as the tests draw it); OUT_DIR: keep sketches and outputs as PNG
+// usage: node scripts/eval-sketch-colours.mjs [--scales 1,0.7] [--widths 1.5,3] [BUNDLE_DIR] [OUT_DIR]
+//   --scales: draw each shape at these sizes (1: as large as the tests draw it); --widths: with lines this many
+//   pixels wide (1.5: as the tests draw them); OUT_DIR: keep sketches and outputs as PNG
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -24,25 +25,37 @@ if (at >= 0) {
   }
   args.splice(at, 2);
 }
+let widths = [1.5];
+const w = args.indexOf('--widths');
+if (w >= 0) {
+  widths = (args[w + 1] ?? '').split(',').map(Number);
+  if (!widths.length || widths.some((x) => !(x >= 0.5 && x <= 8))) {
+    console.error('eval-sketch-colours: --widths takes line widths between 0.5 and 8 pixels, such as 1.5,3');
+    process.exit(2);
+  }
+  args.splice(w, 2);
+}
 const bundle = args[0] || path.join(ROOT, 'web', 'models', 'edges2emoji');
 const keep = args[1];
 const session = await ort.InferenceSession.create(onnxOfBundle(bundle));
 
-for (const scale of scales)
-  for (const [shapeName, base] of Object.entries(SHAPES)) {
-    const name = scale === 1 ? shapeName : `${shapeName} x${scale}`, file = name.replace(' ', '-');
-    const shape = scale === 1 ? base : scaled(base, scale);
-    test(`a drawn ${name} comes out ${shape.colour}, saturated, without a checkerboard`, async () => {
-      const { grey, interior } = draw(shape);
-      const rgb = await paint(session, grey);
-      if (keep) {
-        mkdirSync(keep, { recursive: true });
-        const sketch = new Uint8Array(3 * S * S).map((_, i) => grey[Math.floor(i / 3)]);
-        writeFileSync(path.join(keep, `${file}-sketch.png`), encodePng(Buffer.from(sketch), S, S));
-        writeFileSync(path.join(keep, `${file}.png`), encodePng(Buffer.from(rgb), S, S));
-      }
-      judgePainted(name, colourOf(rgb, interior), shape.colour);
-    });
-  }
+for (const width of widths)
+  for (const scale of scales)
+    for (const [shapeName, base] of Object.entries(SHAPES)) {
+      const name = [shapeName, scale === 1 ? '' : `x${scale}`, width === 1.5 ? '' : `${width}px`].filter(Boolean).join(' ');
+      const file = name.replaceAll(' ', '-');
+      const shape = scale === 1 ? base : scaled(base, scale);
+      test(`a drawn ${name} comes out ${shape.colour}, saturated, without a checkerboard`, async () => {
+        const { grey } = draw(shape, width), { interior } = draw(shape);
+        const rgb = await paint(session, grey);
+        if (keep) {
+          mkdirSync(keep, { recursive: true });
+          const sketch = new Uint8Array(3 * S * S).map((_, i) => grey[Math.floor(i / 3)]);
+          writeFileSync(path.join(keep, `${file}-sketch.png`), encodePng(Buffer.from(sketch), S, S));
+          writeFileSync(path.join(keep, `${file}.png`), encodePng(Buffer.from(rgb), S, S));
+        }
+        judgePainted(name, colourOf(rgb, interior), shape.colour);
+      });
+    }
 
 await run(async () => { await session.release(); });

@@ -48,10 +48,10 @@ function inside(px, py, poly) {
   return odd;
 }
 
-// Grey pixels (white paper, black lines 1.5 px wide, antialiased) and the mask of the shape's inside
+// Grey pixels (white paper, black lines `width` px wide, antialiased) and the mask of the shape's inside
 // kept 6 px away from every line, less what closed strokes enclose (the smiley's eyes: their dark pupils
 // are not the face's colour, and at 24 px they showed as a 16-pixel "grid" in colourOf).
-export function draw(shape) {
+export function draw(shape, width = 1.5) {
   const lines = [[...shape.outline, shape.outline[0]], ...(shape.strokes ?? [])];
   const closed = (shape.strokes ?? []).filter((l) => Math.hypot(l[0][0] - l.at(-1)[0], l[0][1] - l.at(-1)[1]) < 1e-6);
   const grey = new Uint8Array(S * S), interior = new Uint8Array(S * S);
@@ -60,7 +60,7 @@ export function draw(shape) {
       let d = Infinity;
       for (const line of lines)
         for (let i = 1; i < line.length; i++) d = Math.min(d, distanceToSegment(x + 0.5, y + 0.5, line[i - 1], line[i]));
-      grey[y * S + x] = Math.round(255 * Math.max(0, Math.min(1, d - 0.75)));
+      grey[y * S + x] = Math.round(255 * Math.max(0, Math.min(1, d - width / 2)));
       interior[y * S + x] = d > 6 && inside(x + 0.5, y + 0.5, shape.outline) &&
         !closed.some((l) => inside(x + 0.5, y + 0.5, l)) ? 1 : 0;
     }
