@@ -2,8 +2,8 @@
 // over n_epochs_decay), step (x0.1 every lr_decay_iters epochs), plateau (x0.2 when the epoch's mean L1 stops
 // improving by 1% for 5 epochs), cosine (to zero over n_epochs, rising again after,
 // as PyTorch's CosineAnnealingLR does). The reference's linear rate already drops in epoch n_epochs and is 0 in
-// the last epoch, which so changes no weight; linear_nonzero keeps the full rate through epoch n_epochs and
-// ends at 1/(n_epochs_decay + 1) of it.
+// the last epoch, so that epoch changes no weight; this project's linear_nonzero keeps the full rate through
+// epoch n_epochs and ends at 1/(n_epochs_decay + 1) of it.
 #pragma once
 #include <string>
 #include <vector>

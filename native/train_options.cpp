@@ -60,7 +60,7 @@ void visit(TrainOptions& t, V& v) {
   v.real("beta1", t.beta1, "Adam beta1", Env{});
   v.choice("lr_policy", t.lr_policy, lr_policy_names(), "learning-rate schedule (linear: the reference's, 0 in the last epoch; linear_nonzero: the full rate through n_epochs, then down to 1/(n_epochs_decay+1) of it)", Env{});
   v.integer("n_epochs", t.n_epochs, "epochs at the starting learning rate", Env{"niter"});
-  v.integer("n_epochs_decay", t.n_epochs_decay, "epochs of linear decay to zero", Env{"niter_decay"});
+  v.integer("n_epochs_decay", t.n_epochs_decay, "epochs of linear decay (to zero with lr_policy linear)", Env{"niter_decay"});
   v.integer("lr_decay_iters", t.lr_decay_iters, "step policy: multiply by 0.1 every this many epochs", Env{});
   v.integer("epoch_count", t.epoch_count, "the first epoch's number (with --continue_train: start that epoch from the loaded weights)", Env{});
   // the run
