@@ -264,8 +264,10 @@ Result<Sample> Dataset::get(size_t index, int64_t epoch) const {
   const Transform t = random_transform(opt_, a.width, a.height, rng);
   a = apply_transform(a, opt_, t);
   b = apply_transform(b, opt_, t);
-  Image& input = btoa ? b : a;
-  input = widen_dark_lines(input, t.widen);
+  if (t.widen > 0) {
+    Image& input = btoa ? b : a;
+    input = widen_dark_lines(input, t.widen);
+  }
   if (a.width != b.width || a.height != b.height)
     return R::Fail(s.a_path + ": A is " + std::to_string(a.width) + "x" + std::to_string(a.height) + " but B is " +
                    std::to_string(b.width) + "x" + std::to_string(b.height) + " after preprocess " + preprocess_name(opt_.preprocess));
