@@ -1,5 +1,6 @@
 // scripts/datasets/drop-recoloured.mjs: of pairs that are one line drawing in several colours, the lowest code
-// point stays, across splits and sets; the same drawing in the same colour, and other drawings, stay.
+// point stays, across splits and sets (also when one drawing is the other without some of its lines); the same
+// drawing in the same colour, and other drawings, stay.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -26,7 +27,8 @@ function pair(split, name, line, inside, colour) {
 const r = (x, y) => Math.hypot(x - 128, y - 128);
 const ring = (x, y) => Math.abs(r(x, y) - 90) < 1.5;
 const disc = (x, y) => r(x, y) < 90;
-const gleam = (x, y) => ring(x, y) || (Math.abs(r(x - 30, y + 30) - 12) < 1 && x < 98);  // a highlight's small arc
+const gleam = (x, y) => ring(x, y) || (Math.abs(r(x + 30, y + 30) - 12) < 1 && x < 98);  // a highlight's small arc
+const withRing = (radius) => (x, y) => ring(x, y) || Math.abs(r(x, y) - radius) < 1.5;  // 90 / (90 + radius) of it the ring
 const square = (x, y) => Math.max(Math.abs(x - 128), Math.abs(y - 128)) === 70;
 const box = (x, y) => Math.max(Math.abs(x - 128), Math.abs(y - 128)) < 70;
 const cross = (x, y) => Math.abs(x - y) < 1.5 || Math.abs(x + y - S) < 1.5;
@@ -36,6 +38,8 @@ pair('train', '2764', gleam, disc, RED);
 pair('train', '1f49b', ring, disc, YELLOW);       // the heart's drawing without its highlight, yellow: dropped
 pair('test', '1f499', gleam, disc, BLUE);         // in another split: dropped
 pair('train', '1f600', ring, disc, RED);          // the same drawing in the heart's colour, in its group: dropped
+pair('train', '1f9e1', withRing(30), disc, [250, 140, 30]);  // the heart's lines and a highlight, 3/4 of it the heart's: dropped
+pair('train', '1f7e0', withRing(60), disc, BLUE);  // the heart's lines, 3/5 of it: another drawing, kept
 pair('train', 'noto-2b50', cross, disc, YELLOW);  // the star's drawing in the star's colour: kept
 pair('train', 'noto-2764', square, box, RED);     // Noto's heart: another drawing
 pair('val', '1f7e6', square, box, BLUE);          // Noto's heart's drawing in blue, in Twemoji: dropped for noto-2764
@@ -46,7 +50,7 @@ test('--dry-run says what it would drop and drops nothing', () => {
   const before = names();
   const p = drop(dir, '--dry-run');
   check(p.status === 0, `exit ${p.status}: ${p.stderr}`);
-  check(/would drop 4 of 8 pairs/.test(p.stdout), `output: ${p.stdout}`);
+  check(/would drop 5 of 10 pairs/.test(p.stdout), `output: ${p.stdout}`);
   check(JSON.stringify(names()) === JSON.stringify(before), 'files changed in a dry run');
 });
 
@@ -55,12 +59,12 @@ test('one drawing in several colours keeps its lowest code point, across splits 
   check(p.status === 0, `exit ${p.status}: ${p.stderr}`);
   console.log(p.stdout.trim().split('\n').map((l) => `  ${l}`).join('\n'));
   const kept = names();
-  const want = ['train/2764.png', 'train/noto-2764.png', 'train/noto-2b50.png', 'val/2b50.png'];
+  const want = ['train/1f7e0.png', 'train/2764.png', 'train/noto-2764.png', 'train/noto-2b50.png', 'val/2b50.png'];
   check(JSON.stringify(kept) === JSON.stringify(want), `kept ${kept}`);
-  check(!existsSync(path.join(dir, 'test', '1f499.png')) && /keeps 2764 .*drops 1f499 .*1f49b.*1f600/.test(p.stdout), p.stdout);
+  check(!existsSync(path.join(dir, 'test', '1f499.png')) && /keeps 2764 .*drops 1f499 .*1f49b.*1f600.*1f9e1/.test(p.stdout), p.stdout);
   check(/keeps noto-2764 .*drops 1f7e6/.test(p.stdout), p.stdout);
   const again = drop(dir);
-  check(again.status === 0 && /dropped 0 of 4 pairs/.test(again.stdout), `a second pass: ${again.stdout}`);
+  check(again.status === 0 && /dropped 0 of 5 pairs/.test(again.stdout), `a second pass: ${again.stdout}`);
 });
 
 test('a folder without pairs, or with a file that is not a pair, is refused in one line', () => {
