@@ -1,5 +1,5 @@
-// The drawing: strokes are smoothed (an exponential follow of the pointer, then quadratic curves
-// through the midpoints) and rasterised with antialiased round caps; undo keeps whole snapshots.
+// The drawing: strokes are smoothed (an exponential follow of the pointer along its path, then quadratic
+// curves through the midpoints) and rasterised with antialiased round caps; undo keeps whole snapshots.
 #include "wasm/canvas.h"
 
 #include <algorithm>
@@ -9,7 +9,8 @@ namespace studio {
 
 namespace {
 constexpr size_t kMaxUndo = 64;
-constexpr float kFollow = 0.55f;  // how far the smoothed point moves towards the pointer per event
+constexpr float kFollow = 0.55f;  // how far the smoothed point moves towards the pointer per step of its path
+constexpr float kStep = 2.0f;     // pixels: sparse pointer events (a slow device) are walked in steps of at most this
 }  // namespace
 
 void Drawing::reset(int width, int height) { reset(p2p::Image(width, height, 3, 255)); }
@@ -91,7 +92,7 @@ void Drawing::begin_stroke(float x, float y, float pressure, Tool tool, float wi
   base_ = image_;
   coverage_.assign(size_t(image_.width) * image_.height, 0.0f);
   Point p{x, y, radius_for(pressure)};
-  smooth_ = last_mid_ = prev_ = p;
+  smooth_ = last_mid_ = prev_ = last_raw_ = p;
   points_ = 1;
   draw_segment(p, p);  // a click leaves a dot
 }
@@ -99,10 +100,16 @@ void Drawing::begin_stroke(float x, float y, float pressure, Tool tool, float wi
 void Drawing::extend_stroke(float x, float y, float pressure) {
   if (!stroking_) return;
   Point raw{x, y, radius_for(pressure)};
-  smooth_.x += (raw.x - smooth_.x) * kFollow;
-  smooth_.y += (raw.y - smooth_.y) * kFollow;
-  smooth_.radius += (raw.radius - smooth_.radius) * kFollow;
-  smoothed_to(smooth_);
+  // Followed per event, pointer events 30 px apart would lag the smoothed point by most of that and round a
+  // star's tips off; followed per step of the path, the lag is a pixel or two however sparse the events.
+  const int steps = std::max(1, int(std::ceil(std::hypot(raw.x - last_raw_.x, raw.y - last_raw_.y) / kStep)));
+  for (int i = 1; i <= steps; i++) {
+    const float t = float(i) / float(steps);
+    smooth_.x += (last_raw_.x + (raw.x - last_raw_.x) * t - smooth_.x) * kFollow;
+    smooth_.y += (last_raw_.y + (raw.y - last_raw_.y) * t - smooth_.y) * kFollow;
+    smooth_.radius += (last_raw_.radius + (raw.radius - last_raw_.radius) * t - smooth_.radius) * kFollow;
+    smoothed_to(smooth_);
+  }
   // The end of the stroke follows the pointer exactly once the stroke ends; keep the raw point for it.
   points_++;
   last_raw_ = raw;

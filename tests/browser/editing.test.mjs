@@ -51,6 +51,26 @@ test('undo and redo (buttons and Ctrl+Z / Ctrl+Shift+Z) restore the input exactl
   check(same(await inputPixels(page), drawn), 'Ctrl+Shift+Z did not redo');
 });
 
+// Pointer events far apart (a slow device, a quick hand): the pen's smoothing follows the path between them, so
+// it rounds a star's tips by a pixel or two. Followed per event, it cut them by most of a side (about 25 px).
+test('a star drawn with one pointer event per corner keeps its tips', async () => {
+  let s = await state(page);
+  await click(page, 'clear');
+  s = await acted(s, 'Clear');
+  const at = (i, r) => [128 + r * Math.sin((Math.PI * i) / 5), 136 - r * Math.cos((Math.PI * i) / 5)];
+  const corners = Array.from({ length: 11 }, (_, i) => at(i, i % 2 ? 45 : 110));
+  await stroke(page, corners, 1);
+  const rgb = await inputPixels(page), dark = [];
+  for (let i = 0; i < rgb.length / 3; i++) if (rgb[3 * i] < 128) dark.push([i % s.width, Math.floor(i / s.width)]);
+  const misses = corners.slice(0, 10).filter((_, i) => i % 2 === 0)
+    .map(([x, y]) => Math.min(...dark.map(([u, v]) => Math.hypot(u + 0.5 - x, v + 0.5 - y))));
+  console.log(`  the ink nearest each tip: ${misses.map((d) => d.toFixed(1)).join(', ')} px away`);
+  check(misses.every((d) => d <= 4), `the star's tips were rounded off: ink ${misses.map((d) => d.toFixed(1))} px from them`);
+  s = await state(page);
+  await click(page, 'clear');
+  await acted(s, 'Clear');
+});
+
 test('the eraser removes ink along its path; clear empties the page and is undoable', async () => {
   let s = await state(page);
   await click(page, 'eraser');
