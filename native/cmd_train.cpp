@@ -305,6 +305,16 @@ int Trainer::run(TrainProgress pos) {
   lo.first_epoch = pos.epoch;
   lo.skip_unreadable = true;
   if (dp_) lo.rank = dp_->rank(), lo.world_size = dp_->size();
+  if (t_.balance_colours) {
+    std::vector<size_t> counts;
+    Result<std::vector<double>> w = colour_balance_weights(data_, &counts);
+    if (!w.ok()) return fail(me_, w.error, 2);
+    lo.weights = std::move(w.value);
+    std::string line = "balance_colours: pairs per colour of target: grey " + std::to_string(counts[0]);
+    for (int c = 1; c < kColourClasses; c++)
+      if (counts[size_t(c)]) line += ", " + std::to_string(30 * (c - 1)) + " deg " + std::to_string(counts[size_t(c)]);
+    reporter_.say(line);
+  }
   Loader loader(data_, lo);
   const size_t per_epoch = loader.batches_per_epoch();
   for (int64_t i = 0; i < pos.epoch_batches; i++)  // a mid-epoch resume: the batches already trained on

@@ -2,10 +2,12 @@
 #include "native/dataset.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <iterator>
+#include <numeric>
 #include <tuple>
 
 #include "shared/choice.h"
@@ -277,12 +279,23 @@ Result<Sample> Dataset::get(size_t index, int64_t epoch) const {
   return r;
 }
 
-std::vector<size_t> epoch_order(size_t n, uint64_t seed, int64_t epoch, bool shuffle) {
+std::vector<size_t> epoch_order(size_t n, uint64_t seed, int64_t epoch, bool shuffle, const std::vector<double>& weights) {
   std::vector<size_t> order(n);
   for (size_t i = 0; i < n; i++) order[i] = i;
   if (!shuffle) return order;
   // The index slot past any item's marks the shuffle's own stream.
   std::mt19937 rng = item_rng(seed, epoch, ~uint64_t(0));
+  if (!weights.empty()) {
+    std::vector<double> cumulative(n);
+    double total = 0;
+    for (size_t i = 0; i < n; i++) cumulative[i] = total += std::max(0.0, weights[i]);
+    for (size_t& item : order) {
+      const double r = total * double(((uint64_t(rng()) << 32) | rng()) >> 11) / double(uint64_t(1) << 53);
+      item = size_t(std::upper_bound(cumulative.begin(), cumulative.end(), r) - cumulative.begin());
+      item = std::min(item, n - 1);
+    }
+    return order;
+  }
   for (size_t i = n; i > 1; i--) {
     uint64_t r = (uint64_t(rng()) << 32) | rng();
     std::swap(order[i - 1], order[size_t(r % i)]);
@@ -319,7 +332,7 @@ std::shared_ptr<const std::vector<size_t>> Loader::order(int64_t epoch) {
     auto it = orders_.find(epoch);
     if (it != orders_.end()) return it->second;
   }
-  auto made = std::make_shared<const std::vector<size_t>>(epoch_order(data_.size(), data_.options().seed, epoch, opt_.shuffle));
+  auto made = std::make_shared<const std::vector<size_t>>(epoch_order(data_.size(), data_.options().seed, epoch, opt_.shuffle, opt_.weights));
   std::lock_guard<std::mutex> l(mu_);
   return orders_.emplace(epoch, made).first->second;  // another worker may have put its equal copy first
 }
@@ -412,4 +425,41 @@ Batch Loader::next() {
   return b;
 }
 
+int colour_class(const Image& rgb) {
+  std::array<size_t, kColourClasses> votes{};
+  for (int y = 0; y < rgb.height; y++)
+    for (int x = 0; x < rgb.width; x++) {
+      const uint8_t* p = rgb.at(x, y);
+      const int r = p[0], g = rgb.channels >= 3 ? p[1] : r, b = rgb.channels >= 3 ? p[2] : r;
+      const int hi = std::max({r, g, b}), lo = std::min({r, g, b});
+      if (lo > 235) continue;  // the paper
+      if (hi == 0 || hi - lo < hi / 4) {
+        votes[0]++;
+        continue;
+      }
+      const float d = float(hi - lo);
+      float h = hi == r ? (float(g - b) / d) : hi == g ? 2.0f + float(b - r) / d : 4.0f + float(r - g) / d;  // sixths
+      h = std::fmod(h * 60.0f + 375.0f, 360.0f);  // degrees, shifted half a bin so bin 0 is centred on red
+      votes[1 + int(h / 30.0f) % 12]++;
+    }
+  const size_t coloured = std::accumulate(votes.begin() + 1, votes.end(), size_t(0));
+  if (votes[0] >= coloured) return 0;
+  return int(std::max_element(votes.begin() + 1, votes.end()) - votes.begin());
+}
+
+Result<std::vector<double>> colour_balance_weights(const Dataset& data, std::vector<size_t>* counts) {
+  std::vector<int> cls(data.size());
+  std::vector<size_t> n(kColourClasses, 0);
+  for (size_t i = 0; i < data.size(); i++) {
+    Result<Sample> s = data.get(i);
+    if (!s.ok()) return Result<std::vector<double>>::Fail(s.error);
+    n[size_t(cls[i] = colour_class(tensor_to_image(s.value.b)))]++;
+  }
+  std::vector<double> w(data.size());
+  for (size_t i = 0; i < data.size(); i++) w[i] = 1.0 / std::sqrt(double(n[size_t(cls[i])]));
+  if (counts) *counts = n;
+  return {w, ""};
+}
+
 }  // namespace p2p
+

@@ -111,8 +111,19 @@ class Dataset {
 };
 
 // The order of one epoch: 0..n-1, shuffled by (seed, epoch) when shuffle (a Fisher-Yates of our own,
-// so the order is the same with any standard library).
-std::vector<size_t> epoch_order(size_t n, uint64_t seed, int64_t epoch, bool shuffle);
+// so the order is the same with any standard library). With weights (one per item) and shuffle: n items drawn
+// with replacement, each in proportion to its weight.
+std::vector<size_t> epoch_order(size_t n, uint64_t seed, int64_t epoch, bool shuffle, const std::vector<double>& weights = {});
+
+// What colour a picture mostly is: 0 when most of its non-white pixels are grey (saturation under 0.25), else
+// 1 + the 30-degree hue bin (centred on 0, 30, ..., 330 degrees) holding most of its saturated pixels.
+int colour_class(const Image& rgb);
+constexpr int kColourClasses = 13;
+
+// Sampling weights that even out the targets' colours: each pair's is 1 / sqrt(the number of pairs whose target
+// is of its colour class), so a colour with 4x the pairs is drawn 2x as often, not 4x. Loads every pair once;
+// `counts` gets the pairs per class.
+Result<std::vector<double>> colour_balance_weights(const Dataset& data, std::vector<size_t>* counts = nullptr);
 
 struct LoaderOptions {
   int batch_size = 1;
@@ -124,6 +135,7 @@ struct LoaderOptions {
                                  // from the start to equal length as torch's DistributedSampler
   int64_t first_epoch = 1;       // the epoch the first batch belongs to (resume: the epoch_count)
   bool skip_unreadable = false;  // an item that fails to load is left out of its batch (Batch::skipped), not an error
+  std::vector<double> weights;   // with shuffle: each epoch's items drawn with replacement in proportion to these
 };
 
 // K pairs stacked: a and b are [K, C, H, W]. error non-empty when an item could not be loaded or the

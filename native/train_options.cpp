@@ -32,6 +32,7 @@ void visit(TrainOptions& t, V& v) {
   v.flag("flip", t.flip, "random horizontal flips (--no_flip turns them off)", Env{});
   v.real("zoom_out", t.zoom_out, "shrink each pair by a random factor in [this, 1] onto white, at a random place (drawings on paper; 1: off)", Env{});
   v.integer("widen_lines", t.widen_lines, "draw the input's dark lines a random 0..N px wider (a minimum filter): sketches drawn with wider pens than the edges (0: off)", Env{});
+  v.flag("balance_colours", t.balance_colours, "draw each epoch's pairs with replacement, each colour of target 1/sqrt(its pairs) as often (a colour with 4x the pairs 2x as often)", Env{});
   v.integer("batch_size", t.batch_size, "images per step", Env{"batchSize"});
   v.flag("serial_batches", t.serial_batches, "take images in order instead of shuffled", Env{});
   v.integer("num_threads", t.num_threads, "threads loading data", Env{"nThreads"});
@@ -198,6 +199,7 @@ Status validate(TrainOptions& t) {
     return Status::Fail("--lr must be > 0, --beta1 in [0, 1), --init_gain, --lambda_L1 and --lambda_gp >= 0");
   if (!(t.zoom_out > 0 && t.zoom_out <= 1)) return Status::Fail("--zoom_out must be in (0, 1]");
   if (t.widen_lines < 0 || t.widen_lines > 16) return Status::Fail("--widen_lines must be between 0 and 16");
+  if (t.balance_colours && t.serial_batches) return Status::Fail("--balance_colours draws the pairs at random: not with --serial_batches");
   if (!t.use_GAN && !t.use_L1) return Status::Fail("--no_use_GAN with --no_use_L1 leaves nothing to train");
   if ((t.input_nc != 1 && t.input_nc != 3) || (t.output_nc != 1 && t.output_nc != 3))
     return Status::Fail("--input_nc and --output_nc must be 1 or 3");

@@ -20,6 +20,7 @@ struct TrainOptions {
   bool flip = true, serial_batches = false;
   float zoom_out = 1.0f;  // not the reference's: see DatasetOptions::zoom_out
   int widen_lines = 0;    // not the reference's: see DatasetOptions::widen_lines
+  bool balance_colours = false;  // not the reference's: see colour_balance_weights
   int bn_stats_batches = 0;  // not the reference's: G's running statistics recomputed at each epoch's end
   // networks
   std::string netG = "unet_256", netD = "basic", norm = "batch", init_type = "normal";

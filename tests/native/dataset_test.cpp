@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
+#include <cmath>
 #include <set>
 
 #include "data_test_util.h"
@@ -316,6 +318,56 @@ TEST(Dataset, DeterministicPerSeedEpochAndIndex) {
   EXPECT_NE(p2p::epoch_order(10, 4, 1, true), p2p::epoch_order(10, 4, 2, true));
   std::vector<size_t> serial = p2p::epoch_order(5, 4, 1, false);
   EXPECT_EQ(serial, (std::vector<size_t>{0, 1, 2, 3, 4}));
+}
+
+namespace {
+p2p::Image solid(int w, int h, std::array<uint8_t, 3> rgb) {
+  p2p::Image img(w, h, 3, 255);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++) std::copy(rgb.begin(), rgb.end(), img.at(x, y));
+  return img;
+}
+}  // namespace
+
+TEST(Dataset, ColourClassIsGreyOrTheHueBinOfMostColouredPixels) {
+  EXPECT_EQ(p2p::colour_class(solid(8, 8, {220, 30, 40})), 1);   // red (hue 357)
+  EXPECT_EQ(p2p::colour_class(solid(8, 8, {250, 150, 40})), 2);  // orange (31)
+  EXPECT_EQ(p2p::colour_class(solid(8, 8, {250, 220, 40})), 3);  // yellow (51)
+  EXPECT_EQ(p2p::colour_class(solid(8, 8, {40, 80, 230})), 9);   // blue (227)
+  EXPECT_EQ(p2p::colour_class(solid(8, 8, {120, 120, 128})), 0);  // grey
+  EXPECT_EQ(p2p::colour_class(solid(8, 8, {255, 255, 255})), 0);  // blank paper
+  p2p::Image dot = solid(16, 16, {255, 255, 255});                 // a small red dot on white: red
+  for (int y = 0; y < 3; y++) std::copy_n(std::array<uint8_t, 3>{200, 20, 20}.begin(), 3, dot.at(5, 5 + y));
+  EXPECT_EQ(p2p::colour_class(dot), 1);
+}
+
+TEST(Dataset, WeightedEpochOrderDrawsInProportionAndDeterministically) {
+  const std::vector<double> w{3, 1, 0};
+  EXPECT_EQ(p2p::epoch_order(3, 4, 1, true, w), p2p::epoch_order(3, 4, 1, true, w));
+  std::array<int, 3> seen{};
+  for (int epoch = 1; epoch <= 2000; epoch++)
+    for (size_t i : p2p::epoch_order(3, 4, epoch, true, w)) seen[i]++;
+  EXPECT_EQ(seen[2], 0);                                  // weight 0: never
+  EXPECT_NEAR(seen[0] / 6000.0, 0.75, 0.02) << seen[0];  // 3 of 4
+  EXPECT_NEAR(seen[1] / 6000.0, 0.25, 0.02) << seen[1];
+  EXPECT_EQ(p2p::epoch_order(3, 4, 1, false, w), (std::vector<size_t>{0, 1, 2}));  // serial: as listed
+}
+
+TEST(Dataset, ColourBalanceWeightsAreOneOverTheSquareRootOfEachColoursPairs) {
+  TempDir d;
+  const std::array<uint8_t, 3> red{220, 30, 40}, blue{40, 80, 230};
+  for (int i = 0; i < 4; i++)
+    save(d / ("train/x" + std::to_string(i) + ".png"), p2p::join_ab(pattern(40, 40, i), solid(40, 40, i < 3 ? red : blue)).value);
+  DatasetOptions o = opts(d);
+  o.load_size = o.crop_size = 32;
+  std::vector<size_t> counts;
+  p2p::Result<std::vector<double>> w = p2p::colour_balance_weights(open_ok(o), &counts);
+  ASSERT_TRUE(w.ok()) << w.error;
+  EXPECT_EQ(counts[1], 3u);
+  EXPECT_EQ(counts[9], 1u);
+  for (int i = 0; i < 4; i++) EXPECT_NEAR(w.value[size_t(i)], i < 3 ? 1 / std::sqrt(3.0) : 1.0, 1e-12) << i;
+  o.direction = "BtoA";  // the target is then A: the patterns
+  EXPECT_EQ(p2p::colour_balance_weights(open_ok(o)).value.size(), 4u);
 }
 
 TEST(Dataset, LoaderYieldsEveryItemOncePerEpochInStackedBatches) {

@@ -561,6 +561,10 @@ TEST_F(Train, OptionsShapeTheSavedNetworks) {
   EXPECT_TRUE(p2p::file_exists(ckpt("all", "1_net_G.safetensors")));  // save_epoch_freq 1
   for (const char* policy : {"plateau"}) train(std::string("policy_") + policy, {"--lr_policy", policy, "--gan_mode", "wgangp", "--lambda_gp", "10"});
   EXPECT_EQ(read_json(runs + "/policy_plateau/options.json").get_string("gan_mode"), "wgangp");
+  RunResult balanced = pix2pix(small("balanced", {"--balance_colours"}));
+  ASSERT_EQ(balanced.code, 0) << balanced.err;
+  EXPECT_NE(balanced.out.find("balance_colours: pairs per colour of target:"), std::string::npos) << balanced.out;
+  EXPECT_TRUE(read_json(runs + "/balanced/options.json").get_bool("balance_colours", false));
   // linear_nonzero: the last epoch trains at lr / (n_epochs_decay + 1), where the reference's linear gives 0.
   RunResult r = pix2pix(small("policy_linear_nonzero", {"--lr_policy", "linear_nonzero", "--n_epochs", "1", "--n_epochs_decay",
                                                         "1", "--max_dataset_size", "1", "--lr", "0.001"}));
@@ -604,6 +608,8 @@ TEST_F(Train, BadInputIsRefusedAndKeepsWhatWasSaved) {
   expect_one_line_error(r, "--zoom_out must be in (0, 1]");
   r = pix2pix(small("x", {"--widen_lines", "-1"}));
   expect_one_line_error(r, "--widen_lines must be between 0 and 16");
+  r = pix2pix(small("x", {"--balance_colours", "--serial_batches"}));
+  expect_one_line_error(r, "--balance_colours draws the pairs at random: not with --serial_batches");
   std::filesystem::create_directories(data + "/train");
   r = pix2pix(small("x"));
   expect_one_line_error(r, "no images");
