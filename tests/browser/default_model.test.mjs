@@ -126,7 +126,8 @@ test('a drawn face outline becomes a coloured picture, neither blank nor the inp
 // What tests/ort/sketch_colours.test.mjs asks of the model on outlines drawn by code (1.5 px lines), asked here of
 // the same outlines drawn in the page: its pen (3 px by default), smoothing and antialiasing are what users give
 // the model. Drawn by code 3 px wide, a heart came out pale (saturation 0.39) and a star with a grid (4.6); drawn
-// with the page's pen, 0.60 and 3.7 (the epoch-96 model); 0.79 and 2.6 after training on wider lines (epoch 120).
+// with the page's pen, 0.60 and 3.7 (the epoch-96 model); 0.79 and 2.6 after training on wider lines (epoch 120);
+// 0.79 and 1.7 (grid of the star) at epoch 136.
 test('outlines drawn with the default pen come out saturated, without a checkerboard', async () => {
   for (const name of ['heart', 'star']) {
     await click(page, 'clear');
