@@ -462,4 +462,3 @@ Result<std::vector<double>> colour_balance_weights(const Dataset& data, std::vec
 }
 
 }  // namespace p2p
-

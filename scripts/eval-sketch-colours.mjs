@@ -15,26 +15,20 @@ import { encodePng } from '../tests/browser/png.mjs';
 import { S, SHAPES, colourOf, draw, judgePainted, paint, scaled } from '../tests/ort/sketch_shapes.mjs';
 
 const args = process.argv.slice(2);
-let scales = [1];
-const at = args.indexOf('--scales');
-if (at >= 0) {
-  scales = (args[at + 1] ?? '').split(',').map(Number);
-  if (!scales.length || scales.some((s) => !(s > 0.2 && s <= 1.2))) {
-    console.error('eval-sketch-colours: --scales takes sizes between 0.2 and 1.2, such as 1,0.7,0.5');
+// A comma-separated list of numbers after `--name`, each accepted by `ok`, taken out of args; else `fallback`.
+function listOption(name, fallback, ok, wanted) {
+  const at = args.indexOf(name);
+  if (at < 0) return fallback;
+  const values = (args[at + 1] ?? '').split(',').map(Number);
+  if (!values.length || !values.every(ok)) {
+    console.error(`eval-sketch-colours: ${name} takes ${wanted}`);
     process.exit(2);
   }
   args.splice(at, 2);
+  return values;
 }
-let widths = [1.5];
-const w = args.indexOf('--widths');
-if (w >= 0) {
-  widths = (args[w + 1] ?? '').split(',').map(Number);
-  if (!widths.length || widths.some((x) => !(x >= 0.5 && x <= 8))) {
-    console.error('eval-sketch-colours: --widths takes line widths between 0.5 and 8 pixels, such as 1.5,3');
-    process.exit(2);
-  }
-  args.splice(w, 2);
-}
+const scales = listOption('--scales', [1], (s) => s > 0.2 && s <= 1.2, 'sizes between 0.2 and 1.2, such as 1,0.7,0.5');
+const widths = listOption('--widths', [1.5], (x) => x >= 0.5 && x <= 8, 'line widths between 0.5 and 8 pixels, such as 1.5,3');
 const bundle = args[0] || path.join(ROOT, 'web', 'models', 'edges2emoji');
 const keep = args[1];
 const session = await ort.InferenceSession.create(onnxOfBundle(bundle));

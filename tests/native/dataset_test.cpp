@@ -357,7 +357,7 @@ TEST(Dataset, ColourBalanceWeightsAreOneOverTheSquareRootOfEachColoursPairs) {
   TempDir d;
   const std::array<uint8_t, 3> red{220, 30, 40}, blue{40, 80, 230};
   for (int i = 0; i < 4; i++)
-    save(d / ("train/x" + std::to_string(i) + ".png"), p2p::join_ab(pattern(40, 40, i), solid(40, 40, i < 3 ? red : blue)).value);
+    save(d / ("train/x" + std::to_string(i) + ".png"), p2p::join_ab(solid(40, 40, {250, 220, 40}), solid(40, 40, i < 3 ? red : blue)).value);
   DatasetOptions o = opts(d);
   o.load_size = o.crop_size = 32;
   std::vector<size_t> counts;
@@ -366,8 +366,11 @@ TEST(Dataset, ColourBalanceWeightsAreOneOverTheSquareRootOfEachColoursPairs) {
   EXPECT_EQ(counts[1], 3u);
   EXPECT_EQ(counts[9], 1u);
   for (int i = 0; i < 4; i++) EXPECT_NEAR(w.value[size_t(i)], i < 3 ? 1 / std::sqrt(3.0) : 1.0, 1e-12) << i;
-  o.direction = "BtoA";  // the target is then A: the patterns
-  EXPECT_EQ(p2p::colour_balance_weights(open_ok(o)).value.size(), 4u);
+  o.direction = "BtoA";  // the target is then A: yellow in all four, each weighted 1 / sqrt(4)
+  w = p2p::colour_balance_weights(open_ok(o), &counts);
+  ASSERT_TRUE(w.ok()) << w.error;
+  EXPECT_EQ(counts[3], 4u);
+  for (double x : w.value) EXPECT_NEAR(x, 0.5, 1e-12);
 }
 
 TEST(Dataset, LoaderYieldsEveryItemOncePerEpochInStackedBatches) {
