@@ -17,35 +17,6 @@ namespace {
 torch::Tensor fresh(const Param& p) {
   return p.kind == ParamKind::RunningVar ? torch::ones(p.shape) : torch::zeros(p.shape);
 }
-
-// The U-Net's transposed convolutions (kernel 4, stride 2, padding 1) on the CPU, as one ordinary convolution.
-// Output pixel (2i + a, 2j + c) reads input rows i - 1 + a, i + a with kernel rows 3 - a, 1 - a (columns
-// alike): a 2x2 convolution per output parity. All four parities are one convolution with 4 x Cout output
-// channels over the input padded by 1, parity (a, c) read at offset (a, c) of its channel block. LibTorch
-// 1.13 runs this on oneDNN across the intra-op threads; its own transposed convolution is a GEMM on the
-// BLAS's threads plus col2im, 1.5-3x slower per layer on 16x16 inputs and larger. Below, weights dominate
-// and the plain call is as fast. Equal to conv_transpose2d within float rounding.
-constexpr int64_t kSubpixelMinPixels = 16 * 16;
-
-bool runs_as_subpixel(const Node& n, const torch::Tensor& x) {
-  return n.kernel == 4 && n.stride == 2 && n.padding == 1 && n.output_padding == 0 && x.device().is_cpu() &&
-         x.size(2) * x.size(3) >= kSubpixelMinPixels;
-}
-
-// [Cin, Cout, 4, 4] -> [4 Cout, Cin, 2, 2], block a * 2 + c holding parity (a, c)'s 2x2 kernel.
-torch::Tensor subpixel_weight(const torch::Tensor& w) {
-  const int64_t cin = w.size(0), cout = w.size(1);
-  // flipped, kernel row 3 - (2r + a) becomes (r, a)
-  return w.flip({2, 3}).view({cin, cout, 2, 2, 2, 2}).permute({3, 5, 1, 0, 2, 4}).reshape({4 * cout, cin, 2, 2});
-}
-
-torch::Tensor conv_transpose_subpixel(const torch::Tensor& x, const torch::Tensor& k, const torch::Tensor& bias) {
-  const int64_t n = x.size(0), h = x.size(2), w = x.size(3), cout = k.size(0) / 4;
-  torch::Tensor y = at::conv2d(x, k, bias.defined() ? bias.repeat({4}) : bias, {1, 1}, {1, 1});
-  const int64_t plane = (h + 1) * (w + 1);  // y: [N, (a, c, Cout), H + 1, W + 1]
-  return y.as_strided({n, cout, h, 2, w, 2}, {4 * cout * plane, plane, w + 1, 2 * cout * plane + w + 1, 1, cout * plane + 1})
-      .reshape({n, cout, 2 * h, 2 * w});
-}
 }  // namespace
 
 GraphModuleImpl::GraphModuleImpl(Graph graph) : torch::nn::Module("GraphModule"), graph_(std::move(graph)) {
@@ -116,10 +87,6 @@ std::vector<torch::Tensor> GraphModuleImpl::forward_all(const torch::Tensor& x) 
       case Op::Input: y = x; break;
       case Op::Conv2d: y = at::conv2d(a, t.weight, t.bias, {n.stride, n.stride}, {n.padding, n.padding}); break;
       case Op::ConvTranspose2d:
-        if (runs_as_subpixel(n, a)) {
-          y = conv_transpose_subpixel(a, subpixel_kernel(i), t.bias);
-          break;
-        }
         y = at::conv_transpose2d(a, t.weight, t.bias, {n.stride, n.stride}, {n.padding, n.padding},
                                  {n.output_padding, n.output_padding});
         break;
@@ -167,19 +134,6 @@ std::vector<torch::Tensor> GraphModuleImpl::forward_all(const torch::Tensor& x) 
   std::vector<torch::Tensor> out;
   for (int o : graph_.outputs) out.push_back(v[o]);
   return out;
-}
-
-// Inference reuses the rearranged kernel while the weight is unchanged (its version counter); with gradients
-// on, the rearrangement is part of the graph.
-torch::Tensor GraphModuleImpl::subpixel_kernel(int node) {
-  NodeTensors& t = node_tensors_[node];
-  if (torch::GradMode::is_enabled()) return subpixel_weight(t.weight);
-  if (!t.subpixel.defined() || t.subpixel_version != t.weight._version() ||
-      t.subpixel.device() != t.weight.device() || t.subpixel.dtype() != t.weight.dtype()) {
-    t.subpixel = subpixel_weight(t.weight).contiguous();
-    t.subpixel_version = t.weight._version();
-  }
-  return t.subpixel;
 }
 
 Status GraphModuleImpl::load_weights(const Weights& w) {

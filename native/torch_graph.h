@@ -61,10 +61,7 @@ struct GraphModuleImpl : torch::nn::Module {
  private:
   struct NodeTensors {
     torch::Tensor weight, bias, running_mean, running_var;
-    torch::Tensor subpixel;  // ConvTranspose2d: the kernel as a convolution's, for inference (torch_graph.cpp)
-    int64_t subpixel_version = -1;
   };
-  torch::Tensor subpixel_kernel(int node);
   Graph graph_;
   std::vector<NodeTensors> node_tensors_;  // per node
   std::vector<int> last_use_;              // per node: the last node reading its value

@@ -2,7 +2,6 @@
 // training behaviour: gradients for every parameter, BatchNorm running-stat updates, dropout modes.
 #include <gtest/gtest.h>
 #include <ATen/Parallel.h>
-#include <torch/autograd.h>
 #include <torch/cuda.h>
 
 #include <chrono>
@@ -267,41 +266,3 @@ TEST(TorchGraph, CudaMatchesCpu) {
   }
 }
 
-
-// Transposed convolutions on 16x16 inputs and larger run on the CPU as one ordinary convolution over the four
-// output parities (torch_graph.cpp): equal to ATen's conv_transpose2d, forward and backward, at 8x8 (the plain
-// call), 16x16 and a non-square size, and the inference kernel is rebuilt when the weight changes.
-TEST(TorchGraph, TransposedConvolutionMatchesATen) {
-  torch::manual_seed(3);
-  Graph g;
-  g.output(g.conv_transpose2d(g.input(6), "up", 5, 4, 2, 1, 0, true));
-  GraphModule net(g);
-  const auto& w = net->named_weights();
-  torch::Tensor weight = w.at(0).second, bias = w.at(1).second;
-  {
-    torch::NoGradGuard no_grad;
-    weight.copy_(torch::randn_like(weight));
-    bias.copy_(torch::randn_like(bias));
-  }
-  for (auto hw : {std::pair<int64_t, int64_t>{8, 8}, {16, 16}, {20, 34}}) {
-    SCOPED_TRACE(std::to_string(hw.first) + "x" + std::to_string(hw.second));
-    torch::Tensor x = torch::randn({2, 6, hw.first, hw.second}, torch::requires_grad());
-    torch::Tensor want = at::conv_transpose2d(x, weight, bias, {2, 2}, {1, 1});
-    torch::Tensor upstream = torch::randn_like(want);
-    auto [gx, gw, gb] = [&] {
-      auto grads = torch::autograd::grad({(want * upstream).sum()}, {x, weight, bias});
-      return std::tuple{grads[0], grads[1], grads[2]};
-    }();
-    torch::Tensor got = net->forward(x);
-    ASSERT_EQ(got.sizes(), want.sizes());
-    EXPECT_LT((got - want).abs().max().item<double>(), 1e-4);
-    auto grads = torch::autograd::grad({(got * upstream).sum()}, {x, weight, bias});
-    EXPECT_LT((grads[0] - gx).abs().max().item<double>(), 1e-4);
-    EXPECT_LT((grads[1] - gw).abs().max().item<double>(), 1e-3);
-    EXPECT_LT((grads[2] - gb).abs().max().item<double>(), 1e-3);
-    torch::NoGradGuard no_grad;
-    EXPECT_LT((net->forward(x) - want).abs().max().item<double>(), 1e-4);
-    weight.mul_(-0.5);  // an optimiser step: the cached kernel must follow
-    EXPECT_LT((net->forward(x) - at::conv_transpose2d(x, weight, bias, {2, 2}, {1, 1})).abs().max().item<double>(), 1e-4);
-  }
-}
