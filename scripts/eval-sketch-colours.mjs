@@ -20,7 +20,7 @@ function listOption(name, fallback, ok, wanted) {
   const at = args.indexOf(name);
   if (at < 0) return fallback;
   const values = (args[at + 1] ?? '').split(',').map(Number);
-  if (!values.length || !values.every(ok)) {
+  if (!values.every(ok)) {  // an empty list is [0]: refused by every ok
     console.error(`eval-sketch-colours: ${name} takes ${wanted}`);
     process.exit(2);
   }
